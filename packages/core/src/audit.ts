@@ -1,0 +1,72 @@
+import type { RejectionReason, TollgateErrorCode } from './error-codes.js';
+
+interface AuditEventBase {
+  /** ISO 8601 time of the decision. */
+  time: string;
+  method: string;
+  /** The request path, without the query (which may hold a token). */
+  path: string;
+  /** SHA-256 fingerprint of the token, when one was presented. Never the token. */
+  fingerprint?: string;
+  subject?: string;
+  clientId?: string;
+  issuer?: string;
+}
+
+/** A token was verified and accepted. */
+export interface AuthenticatedEvent extends AuditEventBase {
+  type: 'authenticated';
+  scopes: readonly string[];
+  cached: boolean;
+}
+
+/** A request was refused before or during authentication (401, 400, 429, 503). */
+export interface RejectedEvent extends AuditEventBase {
+  type: 'rejected';
+  status: number;
+  code: TollgateErrorCode;
+  reason: RejectionReason;
+}
+
+/** An authenticated request lacked a scope, role or claim (403). */
+export interface ForbiddenEvent extends AuditEventBase {
+  type: 'forbidden';
+  status: 403;
+  code: TollgateErrorCode;
+  reason: RejectionReason;
+  /** Scopes or roles the route needed and the token did not grant. */
+  missing: readonly string[];
+}
+
+/** Every decision Tollgate makes is one of these. */
+export type AuditEvent = AuthenticatedEvent | RejectedEvent | ForbiddenEvent;
+
+/** Receives audit events. It must not throw; if it does, the error is swallowed. */
+export type AuditSink = (event: AuditEvent) => void;
+
+/** Calls a sink without letting its failure change the request's outcome. */
+export function emitAudit(sink: AuditSink | undefined, event: AuditEvent): void {
+  if (sink === undefined) return;
+  try {
+    sink(event);
+  } catch {
+    // An audit sink must never turn a decision into a 500 or an allow.
+  }
+}
+
+/** The part of a pino (or bunyan, or console-like) logger the adapter needs. */
+export interface LevelLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+/**
+ * An audit sink that writes to a pino-style logger: `authenticated` at `info`,
+ * `rejected` and `forbidden` at `warn`, the event under the `tollgate` key.
+ */
+export function pinoAuditSink(logger: LevelLogger): AuditSink {
+  return function tollgateAuditToLogger(event) {
+    if (event.type === 'authenticated') logger.info({ tollgate: event }, 'tollgate: token accepted');
+    else logger.warn({ tollgate: event }, `tollgate: request ${event.type} (${event.reason})`);
+  };
+}

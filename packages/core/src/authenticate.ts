@@ -1,0 +1,148 @@
+import { emitAudit, type AuditEvent } from './audit.js';
+import { readRoles, readScopes } from './claims.js';
+import type { AuthContext } from './context.js';
+import { isTollgateError, TollgateError } from './errors.js';
+import { extractToken, type ExtractOptions } from './extract.js';
+import { fingerprint } from './fingerprint.js';
+import { parseAuthenticateOptions, type AuthenticateOptions, type ParsedAuthenticateOptions } from './options.js';
+import type { AuthenticatePolicy } from './policy.js';
+import { isPreflight, requestPath, type TollgateRequest } from './request.js';
+import { TokenCache } from './token-cache.js';
+import { verifyToken } from './verify.js';
+import { bindAuditSink } from './guard.js';
+
+/** The framework-free heart of `authenticate`, shared by every adapter. */
+export interface Authenticator {
+  readonly options: ParsedAuthenticateOptions;
+  readonly policy: AuthenticatePolicy;
+  /** True when the request should pass untouched (a CORS preflight, by default). */
+  skips(req: TollgateRequest): boolean;
+  /** Extracts and verifies the token; resolves to the auth context or rejects with a {@link TollgateError}. */
+  authenticate(req: TollgateRequest): Promise<AuthContext>;
+}
+
+function stringClaim(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function describe(options: ParsedAuthenticateOptions): AuthenticatePolicy {
+  const { tokenLocations: l } = options;
+  const locations = [l.header && 'header', l.body && 'body', l.query && 'query', l.cookie !== false && `cookie:${l.cookie}`].filter((x): x is string => typeof x === 'string');
+  return {
+    kind: 'authenticate',
+    issuers: options.issuers.flatMap((i) => i.issuers),
+    audiences: [...new Set(options.issuers.flatMap((i) => i.audiences))],
+    algorithms: [...new Set(options.issuers.flatMap((i) => i.keySource.algorithms))],
+    tokenLocations: locations,
+    typ: options.typ,
+    dpop: 'off',
+    revocation: options.revocation !== undefined,
+  };
+}
+
+/**
+ * Creates the authenticator behind both adapters' `authenticate`. Options are validated here,
+ * once; a misconfiguration throws a `TypeError` with an `ERR_TOLLGATE_*` code.
+ */
+export function createAuthenticator(input: AuthenticateOptions): Authenticator {
+  const options = parseAuthenticateOptions(input);
+  const cache = options.cache === false ? undefined : new TokenCache(options.cache.max, options.cache.ttl);
+  const extractOptions: ExtractOptions = { locations: options.tokenLocations, dpop: false, maxTokenLength: options.maxTokenLength, challenges: options.challenges };
+  const tolerance = options.clockTolerance * 1000;
+  const { audit } = options;
+
+  if (options.warmup) {
+    for (const issuer of options.issuers) issuer.keySource.warmup().catch(() => { /* the first request retries and answers 503 if still down */ });
+  }
+
+  function rejectionEvent(req: TollgateRequest, error: TollgateError, auth: Partial<AuthContext> & { fingerprint?: string }): AuditEvent {
+    const base = {
+      time: new Date(options.now()).toISOString(), method: req.method, path: requestPath(req),
+      ...(auth.fingerprint === undefined ? {} : { fingerprint: auth.fingerprint }),
+    };
+    return { ...base, type: 'rejected', status: error.status, code: error.code, reason: error.reason };
+  }
+
+  /** Re-checks what a cached entry may have outlived: expiry and maximum age. */
+  function isStale(auth: AuthContext, now: number): boolean {
+    if (now >= auth.expiresAt.getTime() + tolerance) return true;
+    const iat = auth.claims.iat;
+    return options.maxTokenAge !== undefined && typeof iat === 'number' && now > (iat + options.maxTokenAge) * 1000 + tolerance;
+  }
+
+  async function verify(token: string, scheme: 'Bearer' | 'DPoP'): Promise<{ auth: AuthContext; cached: boolean }> {
+    const now = options.now();
+    const hit = cache?.get(token);
+    if (hit !== undefined && !isStale(hit, now)) return { auth: hit, cached: true };
+    const { header, claims, issuer } = await verifyToken(token, options);
+    if (typeof claims.exp !== 'number') throw new TollgateError('invalid_token', 'The access token has no exp claim', { reason: 'missing_claim', challenge: [...options.challenges] });
+    const auth: AuthContext = Object.freeze({
+      token,
+      header: Object.freeze(header),
+      claims: Object.freeze(claims),
+      subject: stringClaim(claims.sub),
+      clientId: stringClaim(claims.client_id) ?? stringClaim(claims.azp),
+      issuer: claims.iss ?? issuer.issuers[0]!,
+      scopes: Object.freeze(readScopes(claims, options.scopeClaim)),
+      roles: Object.freeze(readRoles(claims, options.rolesClaim)),
+      expiresAt: new Date(claims.exp * 1000),
+      fingerprint: fingerprint(token),
+      scheme,
+    });
+    bindAuditSink(auth, audit);
+    cache?.set(token, auth, now);
+    return { auth, cached: false };
+  }
+
+  async function checkRevocation(auth: AuthContext): Promise<void> {
+    const store = options.revocation;
+    if (store === undefined) return;
+    let revoked: boolean;
+    try {
+      const { jti, sub, iat } = auth.claims;
+      revoked = await store.isRevoked({ jti: stringClaim(jti), sub: stringClaim(sub), iat: typeof iat === 'number' ? iat : undefined });
+    } catch (error) {
+      throw new TollgateError('temporarily_unavailable', 'The revocation list cannot be checked right now', { reason: 'store_unavailable', headers: { 'Retry-After': '1' }, cause: error });
+    }
+    if (revoked) throw new TollgateError('invalid_token', 'The access token was revoked', { reason: 'revoked', challenge: [...options.challenges] });
+  }
+
+  async function authenticate(req: TollgateRequest): Promise<AuthContext> {
+    let tokenFingerprint: string | undefined;
+    try {
+      const extracted = extractToken(req, extractOptions);
+      if (extracted === undefined) {
+        throw new TollgateError('missing_token', 'No access token was sent', { reason: 'no_token', challenge: [...options.challenges] });
+      }
+      const { auth, cached } = await verify(extracted.token, extracted.scheme).catch((error: unknown) => {
+        tokenFingerprint = fingerprint(extracted.token);
+        throw error;
+      });
+      tokenFingerprint = auth.fingerprint;
+      await checkRevocation(auth);
+      if (audit !== undefined) {
+        emitAudit(audit, {
+          type: 'authenticated', time: new Date(options.now()).toISOString(), method: req.method, path: requestPath(req),
+          fingerprint: auth.fingerprint, issuer: auth.issuer, scopes: auth.scopes, cached,
+          ...(auth.subject === undefined ? {} : { subject: auth.subject }),
+          ...(auth.clientId === undefined ? {} : { clientId: auth.clientId }),
+        });
+      }
+      return auth;
+    } catch (caught) {
+      // Anything unexpected still denies, as an invalid token: never a 500 and never an allow.
+      const error = isTollgateError(caught)
+        ? caught
+        : new TollgateError('invalid_token', 'The access token could not be verified', { reason: 'malformed_token', challenge: [...options.challenges], cause: caught });
+      if (audit !== undefined) emitAudit(audit, rejectionEvent(req, error, tokenFingerprint === undefined ? {} : { fingerprint: tokenFingerprint }));
+      throw error;
+    }
+  }
+
+  return Object.freeze({
+    options,
+    policy: describe(options),
+    skips: (req: TollgateRequest) => options.allowPreflight && isPreflight(req),
+    authenticate,
+  });
+}

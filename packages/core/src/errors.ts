@@ -1,0 +1,69 @@
+import { ERROR_TABLE, type RejectionReason, type TollgateErrorCode } from './error-codes.js';
+import { buildChallenge, type Challenge } from './challenge.js';
+
+/** Options shared by every {@link TollgateError}. */
+export interface TollgateErrorOptions {
+  /** Fine-grained reason, for audit events and logs. */
+  reason: RejectionReason;
+  /** Extra response headers (`WWW-Authenticate` is added from `challenge`). */
+  headers?: Record<string, string>;
+  /** The challenge(s) that `WWW-Authenticate` is built from. */
+  challenge?: Challenge | Challenge[];
+  /** Scopes the route needs, for `insufficient_scope`. */
+  scopes?: readonly string[];
+  /** The underlying error, usually a `jose` error. Never shown to clients. */
+  cause?: unknown;
+}
+
+/**
+ * The one error family of Tollgate. Every refusal is a `TollgateError` whose `status`,
+ * `headers` and `expose` the frameworks' own error paths already honour.
+ *
+ * `message` and `description` are safe to show a client: they never contain the token, a key
+ * or a stack. `stack` carries no frames, since these are expected outcomes, not bugs; the
+ * underlying `cause` keeps its own stack for server-side debugging.
+ */
+export class TollgateError extends Error {
+  override readonly name: string = 'TollgateError';
+  /** HTTP status. */
+  readonly status: number;
+  /** Alias of `status`, for handlers that read `statusCode`. */
+  readonly statusCode: number;
+  /** Stable, machine-readable code. */
+  readonly code: TollgateErrorCode;
+  /** Why the request was refused. */
+  readonly reason: RejectionReason;
+  /** Human-readable, client-safe description. */
+  readonly description: string;
+  /** Response headers, `WWW-Authenticate` included. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Scopes the route needs (insufficient_scope only). */
+  readonly scopes: readonly string[] | undefined;
+  /** Always true: the description is meant for the client. */
+  readonly expose = true;
+
+  constructor(code: TollgateErrorCode, description: string, options: TollgateErrorOptions) {
+    super(description, options.cause === undefined ? undefined : { cause: options.cause });
+    const { status } = ERROR_TABLE[code];
+    this.status = status;
+    this.statusCode = status;
+    this.code = code;
+    this.reason = options.reason;
+    this.description = description;
+    this.scopes = options.scopes;
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.challenge !== undefined) {
+      const challenges = Array.isArray(options.challenge) ? options.challenge : [options.challenge];
+      headers['WWW-Authenticate'] = challenges
+        .map((c) => buildChallenge(c, ERROR_TABLE[code].challenge ? code : undefined, description, options.scopes))
+        .join(', ');
+    }
+    this.headers = Object.freeze(headers);
+    Object.defineProperty(this, 'stack', { value: `${this.name}: ${description}`, writable: true, configurable: true });
+  }
+}
+
+/** Type guard for errors of the Tollgate family (works across duplicated package copies). */
+export function isTollgateError(value: unknown): value is TollgateError {
+  return value instanceof TollgateError || (value instanceof Error && value.name === 'TollgateError' && 'reason' in value && 'code' in value);
+}

@@ -1,0 +1,119 @@
+import { TollgateError } from './errors.js';
+import type { Challenge } from './challenge.js';
+import { headerValue, type TollgateRequest } from './request.js';
+
+/** Where a token may be read from. Only `header` is on by default (RFC 6750 §2). */
+export interface TokenLocations {
+  /** `Authorization: Bearer <token>` (RFC 6750 §2.1). Default true. */
+  header?: boolean;
+  /** `access_token` in a form-encoded body (RFC 6750 §2.2). Default false. */
+  body?: boolean;
+  /** `access_token` in the query (RFC 6750 §2.3). Default false: it leaks into logs. */
+  query?: boolean;
+  /** The name of a cookie that carries the token. Default none. */
+  cookie?: string | false;
+}
+
+/** A token found on a request, before verification. */
+export interface ExtractedToken {
+  token: string;
+  scheme: 'Bearer' | 'DPoP';
+  location: 'header' | 'body' | 'query' | 'cookie';
+}
+
+export interface ExtractOptions {
+  locations: Required<TokenLocations>;
+  /** Accept `Authorization: DPoP <token>` as well (RFC 9449 §7.1). */
+  dpop: boolean;
+  maxTokenLength: number;
+  challenges: readonly Challenge[];
+}
+
+// RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const AUTHORIZATION = /^([A-Za-z][A-Za-z0-9!#$%&'*+\-.^_`|~]*)(?: +(.*))?$/;
+
+function invalidRequest(description: string, options: ExtractOptions, reason: 'malformed_header' | 'multiple_token_methods' | 'token_too_large'): TollgateError {
+  return new TollgateError('invalid_request', description, { reason, challenge: [...options.challenges] });
+}
+
+function fromHeader(req: TollgateRequest, options: ExtractOptions): ExtractedToken | undefined {
+  const { value, repeated } = headerValue(req, 'authorization');
+  if (repeated) throw invalidRequest('More than one Authorization header', options, 'malformed_header');
+  if (value === undefined || value === '') return undefined;
+  const match = AUTHORIZATION.exec(value);
+  if (match === null) throw invalidRequest('Malformed Authorization header', options, 'malformed_header');
+  const scheme = match[1]!.toLowerCase();
+  const isBearer = scheme === 'bearer';
+  const isDpop = options.dpop && scheme === 'dpop';
+  // Another scheme (Basic, …) carries no access token for us: the request is unauthenticated.
+  if (!isBearer && !isDpop) return undefined;
+  const credentials = match[2];
+  if (credentials === undefined || credentials === '') throw invalidRequest('The Authorization header has no token', options, 'malformed_header');
+  if (credentials.length > options.maxTokenLength) throw invalidRequest('The access token is too large', options, 'token_too_large');
+  if (!B64TOKEN.test(credentials)) throw invalidRequest('Malformed Authorization header', options, 'malformed_header');
+  return { token: credentials, scheme: isBearer ? 'Bearer' : 'DPoP', location: 'header' };
+}
+
+function isFormBody(req: TollgateRequest): boolean {
+  const { value } = headerValue(req, 'content-type');
+  return value !== undefined && value.split(';', 1)[0]!.trim().toLowerCase() === 'application/x-www-form-urlencoded';
+}
+
+function fromParameter(source: unknown, name: string, location: 'body' | 'query' | 'cookie', options: ExtractOptions): ExtractedToken | undefined {
+  if (source === null || typeof source !== 'object' || !Object.hasOwn(source, name)) return undefined;
+  const value: unknown = (source as Record<string, unknown>)[name];
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw invalidRequest(`The ${location} carries more than one access token`, options, 'multiple_token_methods');
+  if (value.length > options.maxTokenLength) throw invalidRequest('The access token is too large', options, 'token_too_large');
+  if (!B64TOKEN.test(value)) throw invalidRequest(`Malformed access token in the ${location}`, options, 'malformed_header');
+  return { token: value, scheme: 'Bearer', location };
+}
+
+/** Parses a `Cookie` header into a record; the first occurrence of a name wins. */
+export function parseCookies(header: string): Record<string, string> {
+  const cookies: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq === -1) continue;
+    const name = part.slice(0, eq).trim();
+    if (name === '' || Object.hasOwn(cookies, name)) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
+    cookies[name] = value;
+  }
+  return cookies;
+}
+
+function cookieSource(req: TollgateRequest): unknown {
+  if (req.cookies !== null && typeof req.cookies === 'object') return req.cookies;
+  const { value } = headerValue(req, 'cookie');
+  return value === undefined ? undefined : parseCookies(value);
+}
+
+/**
+ * Finds the access token of a request, RFC 6750 §2. Returns `undefined` when there is none;
+ * throws `invalid_request` (400) for a malformed header or a token sent by more than one method.
+ */
+export function extractToken(req: TollgateRequest, options: ExtractOptions): ExtractedToken | undefined {
+  const { locations } = options;
+  const found: ExtractedToken[] = [];
+  if (locations.header) {
+    const token = fromHeader(req, options);
+    if (token !== undefined) found.push(token);
+  }
+  if (locations.body && req.method !== 'GET' && isFormBody(req)) {
+    const token = fromParameter(req.body, 'access_token', 'body', options);
+    if (token !== undefined) found.push(token);
+  }
+  if (locations.query) {
+    const token = fromParameter(req.query, 'access_token', 'query', options);
+    if (token !== undefined) found.push(token);
+  }
+  if (locations.cookie !== false) {
+    const token = fromParameter(cookieSource(req), locations.cookie, 'cookie', options);
+    if (token !== undefined) found.push(token);
+  }
+  if (found.length > 1) throw invalidRequest('The access token was sent by more than one method', options, 'multiple_token_methods');
+  return found[0];
+}

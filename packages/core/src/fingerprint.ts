@@ -1,0 +1,9 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * A short, stable digest of a token: the first 16 base64url characters (96 bits) of its SHA-256.
+ * Audit events, logs and rate-limit keys carry it instead of the token.
+ */
+export function fingerprint(token: string): string {
+  return createHash('sha256').update(token).digest('base64url').slice(0, 16);
+}

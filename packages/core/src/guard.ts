@@ -1,0 +1,51 @@
+import { emitAudit, type AuditSink } from './audit.js';
+import type { AuthContext } from './context.js';
+import type { RejectionReason } from './error-codes.js';
+import { TollgateError } from './errors.js';
+import type { PolicyDescriptor } from './policy.js';
+import { requestPath, type TollgateRequest } from './request.js';
+
+/** A framework-free check that runs after `authenticate`. Adapters wrap it in middleware. */
+export interface Guard<P extends PolicyDescriptor = PolicyDescriptor> {
+  readonly policy: P;
+  /** Resolves when the request may pass; rejects with a {@link TollgateError} otherwise. */
+  check(auth: AuthContext | undefined, req: TollgateRequest): Promise<void>;
+}
+
+// The audit sink of the authenticator that produced each context, so guards report to it too.
+const sinks = new WeakMap<AuthContext, AuditSink>();
+
+/** Remembers which sink an auth context's decisions are reported to. */
+export function bindAuditSink(auth: AuthContext, sink: AuditSink | undefined): void {
+  if (sink !== undefined) sinks.set(auth, sink);
+}
+
+/**
+ * The 401 of a guard that runs with no `authenticate` before it: a misplaced guard fails
+ * closed, it never lets the request through.
+ */
+export function notAuthenticated(): TollgateError {
+  return new TollgateError('missing_token', 'The request is not authenticated', { reason: 'not_authenticated', challenge: { scheme: 'Bearer' } });
+}
+
+/** Builds the 403 of a failed scope, role or claim check and reports it. */
+export function forbidden(
+  auth: AuthContext,
+  req: TollgateRequest,
+  reason: Extract<RejectionReason, 'insufficient_scope' | 'insufficient_role' | 'claim_check_failed'>,
+  description: string,
+  missing: readonly string[],
+): TollgateError {
+  const error = new TollgateError('insufficient_scope', description, {
+    reason,
+    challenge: { scheme: auth.scheme },
+    ...(reason === 'insufficient_scope' ? { scopes: missing } : {}),
+  });
+  emitAudit(sinks.get(auth), {
+    type: 'forbidden', time: new Date().toISOString(), method: req.method, path: requestPath(req),
+    fingerprint: auth.fingerprint, issuer: auth.issuer, status: 403, code: error.code, reason, missing,
+    ...(auth.subject === undefined ? {} : { subject: auth.subject }),
+    ...(auth.clientId === undefined ? {} : { clientId: auth.clientId }),
+  });
+  return error;
+}

@@ -1,0 +1,192 @@
+import type { AuditSink } from './audit.js';
+import type { Challenge } from './challenge.js';
+import type { ClaimReader } from './claims.js';
+import type { TokenLocations } from './extract.js';
+import { createKeySource, type KeySource, type KeySourceOptions } from './key-source.js';
+import { assertKnownOptions, nonNegative, setupError, stringList } from './setup-error.js';
+import type { RevocationStore } from './revocation.js';
+
+/** One trusted issuer: who it is, whom its tokens are for, and how to check them. */
+export interface IssuerOptions extends KeySourceOptions {
+  /** Expected `iss`: one issuer, or several that share this key source. */
+  issuer: string | readonly string[];
+  /** Expected `aud`: the token must name at least one. */
+  audience: string | readonly string[];
+}
+
+/** Options of `authenticate`. Validated once, when the middleware is created. */
+export interface AuthenticateOptions extends Partial<IssuerOptions> {
+  /** Several trusted issuers, each with its own key source and audience; chosen by the token's `iss`. */
+  issuers?: readonly IssuerOptions[];
+  /** Seconds of leeway for `exp`, `nbf` and `iat`. Default 5. */
+  clockTolerance?: number;
+  /** Refuse tokens whose `iat` is older than this many seconds. Default: no limit. */
+  maxTokenAge?: number;
+  /** Claims that must be present. `exp` is always required. */
+  requiredClaims?: readonly string[];
+  /** Expected `typ` header, e.g. `at+jwt` (RFC 9068 §2.1). Default: not checked. */
+  typ?: string;
+  /** Where scopes are read. Default: `scope`, else `scp`, else `permissions`. */
+  scopeClaim?: ClaimReader;
+  /** Where roles are read. Default: `roles`. */
+  rolesClaim?: ClaimReader;
+  /** Where a token may be sent. Default: the `Authorization` header only. */
+  tokenLocations?: TokenLocations;
+  /** The verified-token cache: `false` to turn it off. Default `{ max: 1000, ttl: 600000 }` (ms). */
+  cache?: false | { max?: number; ttl?: number };
+  /** Receives an audit event for every decision. */
+  audit?: AuditSink;
+  /** The `realm` of `WWW-Authenticate` challenges. Default none. */
+  realm?: string;
+  /** Longest accepted token, in characters. Default 8192. */
+  maxTokenLength?: number;
+  /** Let CORS preflights through untouched. Default true. */
+  allowPreflight?: boolean;
+  /** Fetch remote JWKS at setup, so the first request does not pay for it. Default false. */
+  warmup?: boolean;
+  /** Checked after verification; a revoked token is 401 `invalid_token`. */
+  revocation?: RevocationStore;
+  /** The clock, in ms since the epoch. Default `Date.now`. */
+  now?: () => number;
+  /** The `fetch` used for JWKS and discovery. Default the global one. */
+  fetch?: typeof globalThis.fetch;
+}
+
+/** A trusted issuer, resolved. */
+export interface ParsedIssuer {
+  readonly issuers: readonly string[];
+  readonly audiences: readonly string[];
+  readonly keySource: KeySource;
+}
+
+/** Options of `authenticate`, validated, defaulted and frozen. */
+export interface ParsedAuthenticateOptions {
+  readonly issuers: readonly ParsedIssuer[];
+  /** `iss` → its issuer, so a token's issuer is found before any key is fetched. */
+  readonly byIssuer: ReadonlyMap<string, ParsedIssuer>;
+  readonly clockTolerance: number;
+  readonly maxTokenAge: number | undefined;
+  readonly requiredClaims: readonly string[];
+  readonly typ: string | undefined;
+  readonly scopeClaim: ClaimReader | undefined;
+  readonly rolesClaim: ClaimReader;
+  readonly tokenLocations: Readonly<Required<TokenLocations>>;
+  readonly cache: false | { readonly max: number; readonly ttl: number };
+  readonly audit: AuditSink | undefined;
+  readonly maxTokenLength: number;
+  readonly allowPreflight: boolean;
+  readonly warmup: boolean;
+  readonly revocation: RevocationStore | undefined;
+  readonly challenges: readonly Challenge[];
+  readonly now: () => number;
+}
+
+const ISSUER_KEYS = ['issuer', 'audience', 'jwksUri', 'jwks', 'publicKey', 'secret', 'discovery', 'jwksOptions', 'algorithms'] as const;
+const KNOWN = [
+  ...ISSUER_KEYS, 'issuers', 'clockTolerance', 'maxTokenAge', 'requiredClaims', 'typ', 'scopeClaim', 'rolesClaim', 'tokenLocations',
+  'cache', 'audit', 'realm', 'maxTokenLength', 'allowPreflight', 'warmup', 'revocation', 'now', 'fetch',
+];
+
+function claimReader(value: unknown, name: string): ClaimReader | undefined {
+  if (value === undefined) return undefined;
+  if ((typeof value === 'string' && value !== '') || typeof value === 'function') return value as ClaimReader;
+  return setupError('ERR_TOLLGATE_INVALID_OPTION', `${name} must be a claim name, a dotted path or a function`);
+}
+
+function parseIssuer(options: IssuerOptions, name: string, fetchImpl: typeof fetch | undefined): ParsedIssuer {
+  assertKnownOptions(options, ISSUER_KEYS, name);
+  if (options.issuer === undefined) setupError('ERR_TOLLGATE_NO_ISSUER', `${name}: issuer is required`);
+  if (options.audience === undefined) setupError('ERR_TOLLGATE_NO_AUDIENCE', `${name}: audience is required`);
+  const issuers = stringList(options.issuer, `${name}.issuer`);
+  const audiences = stringList(options.audience, `${name}.audience`, { allowSpaces: true });
+  const keySource = createKeySource(options, { name, issuer: issuers.length === 1 ? issuers[0] : undefined, fetch: fetchImpl });
+  return Object.freeze({ issuers, audiences, keySource });
+}
+
+function parseLocations(value: TokenLocations | undefined): Readonly<Required<TokenLocations>> {
+  const locations = value ?? {};
+  if (typeof locations !== 'object' || locations === null) setupError('ERR_TOLLGATE_INVALID_OPTION', 'tokenLocations must be an object');
+  assertKnownOptions(locations, ['header', 'body', 'query', 'cookie'], 'tokenLocations');
+  const flag = (v: unknown, name: string, fallback: boolean) => {
+    if (v === undefined) return fallback;
+    if (typeof v !== 'boolean') setupError('ERR_TOLLGATE_INVALID_OPTION', `tokenLocations.${name} must be a boolean`);
+    return v;
+  };
+  const cookie = locations.cookie ?? false;
+  if (cookie !== false && (typeof cookie !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookie))) {
+    setupError('ERR_TOLLGATE_INVALID_OPTION', 'tokenLocations.cookie must be a cookie name');
+  }
+  const parsed = { header: flag(locations.header, 'header', true), body: flag(locations.body, 'body', false), query: flag(locations.query, 'query', false), cookie };
+  if (!parsed.header && !parsed.body && !parsed.query && parsed.cookie === false) setupError('ERR_TOLLGATE_EMPTY_LIST', 'tokenLocations turns every location off');
+  return Object.freeze(parsed);
+}
+
+function parseCache(value: AuthenticateOptions['cache']): ParsedAuthenticateOptions['cache'] {
+  if (value === false) return false;
+  if (value === undefined) return Object.freeze({ max: 1000, ttl: 600_000 });
+  if (typeof value !== 'object' || value === null) return setupError('ERR_TOLLGATE_INVALID_OPTION', 'cache must be false or { max, ttl }');
+  assertKnownOptions(value, ['max', 'ttl'], 'cache');
+  const max = nonNegative(value.max, 'cache.max', 1000);
+  const ttl = nonNegative(value.ttl, 'cache.ttl', 600_000);
+  if (!Number.isInteger(max) || max < 1) setupError('ERR_TOLLGATE_INVALID_OPTION', 'cache.max must be a positive integer');
+  return Object.freeze({ max, ttl });
+}
+
+/**
+ * Validates `authenticate` options once and returns them frozen and fully defaulted.
+ * Any misconfiguration throws a {@link TollgateSetupError} here, never at request time.
+ */
+export function parseAuthenticateOptions(options: AuthenticateOptions): ParsedAuthenticateOptions {
+  if (typeof options !== 'object' || options === null) setupError('ERR_TOLLGATE_INVALID_OPTION', 'authenticate: options are required');
+  assertKnownOptions(options, KNOWN, 'authenticate');
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', 'fetch must be a function');
+  if (options.now !== undefined && typeof options.now !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', 'now must be a function');
+  if (options.audit !== undefined && typeof options.audit !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', 'audit must be a function');
+
+  const topLevel = ISSUER_KEYS.filter((k) => options[k] !== undefined);
+  let issuers: ParsedIssuer[];
+  if (options.issuers !== undefined) {
+    if (topLevel.length > 0) setupError('ERR_TOLLGATE_INVALID_OPTION', `authenticate: set issuers or ${topLevel.join(', ')}, not both`);
+    if (!Array.isArray(options.issuers) || options.issuers.length === 0) setupError('ERR_TOLLGATE_EMPTY_LIST', 'authenticate: issuers must not be empty');
+    issuers = options.issuers.map((o: IssuerOptions, i: number) => parseIssuer(o, `issuers[${i}]`, options.fetch));
+  } else {
+    const single: Record<string, unknown> = {};
+    for (const k of topLevel) single[k] = options[k];
+    issuers = [parseIssuer(single as unknown as IssuerOptions, 'authenticate', options.fetch)];
+  }
+  const byIssuer = new Map<string, ParsedIssuer>();
+  for (const issuer of issuers) {
+    for (const iss of issuer.issuers) {
+      if (byIssuer.has(iss)) setupError('ERR_TOLLGATE_DUPLICATE_ISSUER', `authenticate: issuer "${iss}" is configured twice`);
+      byIssuer.set(iss, issuer);
+    }
+  }
+
+  const requiredClaims = options.requiredClaims === undefined ? [] : stringList(options.requiredClaims, 'requiredClaims');
+  if (options.typ !== undefined && (typeof options.typ !== 'string' || options.typ === '')) setupError('ERR_TOLLGATE_INVALID_OPTION', 'typ must be a non-empty string');
+  if (options.realm !== undefined && typeof options.realm !== 'string') setupError('ERR_TOLLGATE_INVALID_OPTION', 'realm must be a string');
+  if (options.revocation !== undefined && typeof options.revocation?.isRevoked !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', 'revocation must be a RevocationStore');
+  const maxTokenAge = options.maxTokenAge === undefined ? undefined : nonNegative(options.maxTokenAge, 'maxTokenAge', 0);
+  const realm = options.realm;
+  const challenges: Challenge[] = [realm === undefined ? { scheme: 'Bearer' } : { scheme: 'Bearer', realm }];
+
+  return Object.freeze({
+    issuers: Object.freeze(issuers),
+    byIssuer,
+    clockTolerance: nonNegative(options.clockTolerance, 'clockTolerance', 5),
+    maxTokenAge,
+    requiredClaims: Object.freeze([...new Set(['exp', ...requiredClaims])]),
+    typ: options.typ,
+    scopeClaim: claimReader(options.scopeClaim, 'scopeClaim'),
+    rolesClaim: claimReader(options.rolesClaim, 'rolesClaim') ?? 'roles',
+    tokenLocations: parseLocations(options.tokenLocations),
+    cache: parseCache(options.cache),
+    audit: options.audit,
+    maxTokenLength: nonNegative(options.maxTokenLength, 'maxTokenLength', 8192),
+    allowPreflight: options.allowPreflight ?? true,
+    warmup: options.warmup ?? false,
+    revocation: options.revocation,
+    challenges: Object.freeze(challenges),
+    now: options.now ?? Date.now,
+  });
+}

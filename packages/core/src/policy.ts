@@ -1,0 +1,120 @@
+/** What an `authenticate` middleware enforces. */
+export interface AuthenticatePolicy {
+  kind: 'authenticate';
+  issuers: readonly string[];
+  audiences: readonly string[];
+  algorithms: readonly string[];
+  tokenLocations: readonly string[];
+  typ?: string | undefined;
+  dpop: 'off' | 'allowed' | 'required';
+  revocation: boolean;
+  /** Set by default-deny (`protect`): the paths it leaves public. */
+  publicPaths?: readonly string[];
+}
+
+/** What a `requireScopes` middleware enforces. */
+export interface ScopesPolicy {
+  kind: 'scopes';
+  scopes: readonly string[];
+  match: 'all' | 'any';
+}
+
+/** What a `requireRoles` middleware enforces. */
+export interface RolesPolicy {
+  kind: 'roles';
+  roles: readonly string[];
+  match: 'all' | 'any';
+}
+
+/** What a `requireClaims` middleware enforces. */
+export interface ClaimsPolicy {
+  kind: 'claims';
+  description: string;
+  /** The claim names checked, when the check is an object of expected values. */
+  claims: readonly string[];
+}
+
+/** What a `preventReplay` middleware enforces. */
+export interface ReplayPolicy {
+  kind: 'replay';
+  store: string;
+}
+
+/** What a `rateLimitPerToken` middleware enforces. */
+export interface RateLimitPolicy {
+  kind: 'rate-limit';
+  /** A fixed limit, or `'dynamic'` when it is a function of the token. */
+  limit: number | 'dynamic';
+  windowMs: number;
+  key: string;
+  passOnStoreError: boolean;
+}
+
+/** The machine-readable description a Tollgate middleware carries. */
+export type PolicyDescriptor = AuthenticatePolicy | ScopesPolicy | RolesPolicy | ClaimsPolicy | ReplayPolicy | RateLimitPolicy;
+
+/** Registered globally so that two copies of core still recognise each other's middlewares. */
+export const POLICY = Symbol.for('tollgate.policy');
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Attaches a frozen descriptor to a middleware and returns the middleware. */
+export function attachPolicy<F extends object>(middleware: F, descriptor: PolicyDescriptor): F {
+  Object.defineProperty(middleware, POLICY, { value: deepFreeze(descriptor), enumerable: false });
+  return middleware;
+}
+
+/** The descriptor a middleware carries, if it is a Tollgate middleware. */
+export function readPolicy(middleware: unknown): PolicyDescriptor | undefined {
+  if (typeof middleware !== 'function' && (typeof middleware !== 'object' || middleware === null)) return undefined;
+  return (middleware as { [POLICY]?: PolicyDescriptor })[POLICY];
+}
+
+/** One route and method, with the guards in front of it. What `describeRoutes` returns. */
+export interface RouteDescription {
+  /** Upper-case method, or `ALL`. */
+  method: string;
+  /** The full mounted path. */
+  path: string;
+  /** True when an `authenticate` runs before the handler. */
+  protected: boolean;
+  scopes: readonly string[];
+  roles: readonly string[];
+  replayProtected: boolean;
+  /** The rate limits in front of the route, outermost first. */
+  rateLimit: readonly RateLimitPolicy[];
+  /** The guards in the order they run. */
+  policies: readonly PolicyDescriptor[];
+}
+
+/** Builds a route's entry from the guards in front of it, in the order they run. */
+export function describeRoute(method: string, path: string, policies: readonly PolicyDescriptor[]): RouteDescription {
+  const scopes: string[] = [];
+  const roles: string[] = [];
+  const rateLimit: RateLimitPolicy[] = [];
+  let isProtected = false;
+  let replayProtected = false;
+  for (const p of policies) {
+    switch (p.kind) {
+      case 'authenticate': isProtected = true; break;
+      case 'scopes': for (const s of p.scopes) if (!scopes.includes(s)) scopes.push(s); break;
+      case 'roles': for (const r of p.roles) if (!roles.includes(r)) roles.push(r); break;
+      case 'replay': replayProtected = true; break;
+      case 'rate-limit': rateLimit.push(p); break;
+      case 'claims': break;
+    }
+  }
+  return { method: method.toUpperCase(), path, protected: isProtected, scopes, roles, replayProtected, rateLimit, policies: [...policies] };
+}
+
+/** Joins a mount prefix and a route path: `joinPaths('/v1', '/orders')` is `/v1/orders`. */
+export function joinPaths(prefix: string, path: string): string {
+  const joined = `${prefix.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+  return joined.length > 1 ? joined.replace(/\/+$/, '') || '/' : '/';
+}

@@ -1,0 +1,72 @@
+import { LRUCache } from 'lru-cache';
+import { nonNegative, setupError } from './setup-error.js';
+
+/** The claims a revocation check looks at. */
+export interface RevocationSubject {
+  jti?: string | undefined;
+  sub?: string | undefined;
+  iat?: number | undefined;
+}
+
+/**
+ * Where revocations are kept. `authenticate({ revocation })` asks it about every verified token.
+ * Implementations: {@link MemoryRevocationStore} here, `RedisRevocationStore` in `@tollgate/redis`.
+ */
+export interface RevocationStore {
+  /** Revokes one token by `jti`; the entry is forgotten after `expiresAt`, when the token is dead anyway. */
+  revokeToken(jti: string, expiresAt: Date): Promise<void>;
+  /** Revokes every token of `subject` issued (`iat`) before `issuedBefore`. */
+  revokeSubject(subject: string, issuedBefore: Date): Promise<void>;
+  /** Whether a token is revoked. A token of a revoked subject with no `iat` counts as revoked. */
+  isRevoked(claims: RevocationSubject): Promise<boolean>;
+}
+
+/** Thrown by a store that cannot take more entries without forgetting live ones. */
+export class StoreFullError extends Error {
+  override readonly name = 'StoreFullError';
+}
+
+/**
+ * An in-process {@link RevocationStore}, bounded to `max` token entries and `max` subjects.
+ * It never forgets a live revocation to make room: when full of live entries, `revokeToken`
+ * and `revokeSubject` throw {@link StoreFullError} instead. One process only; use
+ * `RedisRevocationStore` when the app runs on several instances.
+ */
+export class MemoryRevocationStore implements RevocationStore {
+  readonly #tokens: LRUCache<string, true>;
+  readonly #subjects: Map<string, number> = new Map();
+  readonly #max: number;
+  readonly #now: () => number;
+
+  constructor(options: { max?: number; now?: () => number } = {}) {
+    this.#max = nonNegative(options.max, 'MemoryRevocationStore.max', 100_000);
+    if (!Number.isInteger(this.#max) || this.#max < 1) setupError('ERR_TOLLGATE_INVALID_OPTION', 'MemoryRevocationStore.max must be a positive integer');
+    this.#now = options.now ?? Date.now;
+    this.#tokens = new LRUCache({ max: this.#max, ttlAutopurge: false, perf: { now: () => this.#now() } });
+  }
+
+  async revokeToken(jti: string, expiresAt: Date): Promise<void> {
+    const ttl = expiresAt.getTime() - this.#now();
+    if (ttl <= 0) return;
+    if (!this.#tokens.has(jti) && this.#tokens.size >= this.#max) {
+      this.#tokens.purgeStale();
+      if (this.#tokens.size >= this.#max) throw new StoreFullError('the revocation store is full of live entries');
+    }
+    this.#tokens.set(jti, true, { ttl: Math.ceil(ttl) });
+  }
+
+  async revokeSubject(subject: string, issuedBefore: Date): Promise<void> {
+    const before = issuedBefore.getTime();
+    const current = this.#subjects.get(subject);
+    if (current === undefined && this.#subjects.size >= this.#max) throw new StoreFullError('the revocation store is full of subjects');
+    this.#subjects.set(subject, Math.max(current ?? 0, before));
+  }
+
+  async isRevoked(claims: RevocationSubject): Promise<boolean> {
+    if (claims.jti !== undefined && this.#tokens.has(claims.jti)) return true;
+    if (claims.sub === undefined) return false;
+    const before = this.#subjects.get(claims.sub);
+    if (before === undefined) return false;
+    return typeof claims.iat !== 'number' || claims.iat * 1000 < before;
+  }
+}

@@ -1,0 +1,1 @@
+export function describeRoutes(_app: unknown): never[] { return []; }

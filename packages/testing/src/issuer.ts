@@ -144,7 +144,9 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       const key = current();
       const header = { alg: algorithm, kid: key.kid, typ: 'JWT', ...mint.header } as JWTHeaderParameters;
       // SignJWT sets iat/exp only when asked; the payload above already carries them.
-      return new SignJWT(payload as JWTPayload).setProtectedHeader(header).sign(mint.key ?? key.privateKey);
+      // An explicit `crit` list is signed as given, so tests can present extensions the verifier does not know.
+      const crit = Array.isArray(header.crit) ? { crit: Object.fromEntries(header.crit.map((name) => [name, true])) } : undefined;
+      return new SignJWT(payload as JWTPayload).setProtectedHeader(header).sign(mint.key ?? key.privateKey, crit);
     },
     async foreignKey() {
       return (await generateKeyPair(algorithm, { extractable: true })).privateKey;

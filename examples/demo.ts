@@ -1,0 +1,117 @@
+/**
+ * `npm start`: the orders API protected by Tollgate, with the embedded dev issuer.
+ * Prints ready-to-paste curl commands with freshly minted tokens, and the route report.
+ *
+ *   npm start                     Express on PORT (default 3000)
+ *   npm start -- --koa            the Koa example instead
+ *   npm start -- --check          run every printed request once, print the statuses, exit
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createTestIssuer } from '@tollgate/testing';
+import type { RouteDescription } from '@tollgate/core';
+
+const args = new Set(process.argv.slice(2));
+const framework = args.has('--koa') ? 'koa' : 'express';
+const check = args.has('--check');
+
+const idp = await createTestIssuer({ audience: 'https://api.tollgate.test' });
+const auth = idp.authenticateOptions();
+
+let listen: (port: number) => Server;
+let routes: RouteDescription[];
+if (framework === 'koa') {
+  const { createApp } = await import('./koa-app.js');
+  const { describeRoutes } = await import('@tollgate/koa');
+  const app = createApp(auth);
+  listen = (port) => app.listen(port, '127.0.0.1');
+  routes = describeRoutes(app);
+} else {
+  const { createApp } = await import('./express-app.js');
+  const { describeRoutes } = await import('@tollgate/express');
+  const app = createApp(auth);
+  listen = (port) => app.listen(port, '127.0.0.1');
+  routes = describeRoutes(app);
+}
+
+function start(port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = listen(port);
+    server.once('listening', () => resolve(server));
+    server.once('error', reject);
+  });
+}
+const wanted = Number(process.env.PORT ?? (check ? 0 : 3000));
+const server = await start(wanted).catch((error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EADDRINUSE') throw error;
+  console.log(`Port ${wanted} is taken; using a free one.`);
+  return start(0);
+});
+const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+const tokens = {
+  reader: await idp.mint({ sub: 'alice', scope: 'orders:read' }, { expiresIn: 3600 }),
+  writer: await idp.mint({ sub: 'bob', scope: 'orders:read orders:write' }, { expiresIn: 3600 }),
+  admin: await idp.mint({ sub: 'carol', scope: 'orders:read orders:write', roles: ['admin'] }, { expiresIn: 3600 }),
+  expired: await idp.mint({ sub: 'alice', scope: 'orders:read' }, { expiresIn: -60 }),
+  otherAudience: await idp.mint({ sub: 'alice', scope: 'orders:read', aud: 'https://another-api.example' }, { expiresIn: 3600 }),
+};
+
+const examples: { what: string; method: string; path: string; token?: string; expect: number }[] = [
+  { what: 'public health check', method: 'GET', path: '/health', expect: 200 },
+  { what: 'no token', method: 'GET', path: '/v1/orders', expect: 401 },
+  { what: 'reader lists orders', method: 'GET', path: '/v1/orders', token: tokens.reader, expect: 200 },
+  { what: 'reader may not create', method: 'POST', path: '/v1/orders', token: tokens.reader, expect: 403 },
+  { what: 'writer creates an order', method: 'POST', path: '/v1/orders', token: tokens.writer, expect: 201 },
+  { what: 'writer is no admin', method: 'GET', path: '/v1/admin/stats', token: tokens.writer, expect: 403 },
+  { what: 'admin reads stats', method: 'GET', path: '/v1/admin/stats', token: tokens.admin, expect: 200 },
+  { what: 'expired token', method: 'GET', path: '/v1/orders', token: tokens.expired, expect: 401 },
+  { what: 'token for another audience', method: 'GET', path: '/v1/orders', token: tokens.otherAudience, expect: 401 },
+];
+
+function curl(e: (typeof examples)[number]): string {
+  const method = e.method === 'GET' ? '' : ` -X ${e.method}`;
+  const body = e.method === 'POST' ? ` -H 'content-type: application/json' -d '{"item":"green tea"}'` : '';
+  const header = e.token === undefined ? '' : ` -H 'Authorization: Bearer ${e.token}'`;
+  return `curl -i${method}${header}${body} ${base}${e.path}`;
+}
+
+function report(list: RouteDescription[]): string {
+  const rows = list.map((r) => [r.method, r.path, r.protected ? 'token' : 'OPEN', r.scopes.join(' ') || '-', r.roles.join(' ') || '-']);
+  const head = ['METHOD', 'PATH', 'AUTH', 'SCOPES', 'ROLES'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)].join('\n');
+}
+
+console.log(`Tollgate demo: the ${framework === 'koa' ? 'Koa' : 'Express'} orders API on ${base}`);
+console.log(`Dev issuer ${idp.issuer} (JWKS ${idp.jwksUri}), audience ${idp.audience}\n`);
+console.log('Routes and what they demand:\n');
+console.log(report(routes));
+console.log('\nTry these (tokens are valid for an hour):\n');
+
+if (check) {
+  let failed = 0;
+  for (const e of examples) {
+    const response = await fetch(`${base}${e.path}`, {
+      method: e.method,
+      headers: { ...(e.token === undefined ? {} : { authorization: `Bearer ${e.token}` }), 'content-type': 'application/json' },
+      ...(e.method === 'POST' ? { body: JSON.stringify({ item: 'green tea' }) } : {}),
+    });
+    const ok = response.status === e.expect;
+    if (!ok) failed++;
+    console.log(`${ok ? 'ok  ' : 'FAIL'} ${response.status} ${e.method} ${e.path}  (${e.what}; expected ${e.expect})`);
+  }
+  server.close();
+  await idp.close();
+  process.exitCode = failed === 0 ? 0 : 1;
+} else {
+  for (const e of examples) console.log(`# ${e.what} (expect ${e.expect})\n${curl(e)}\n`);
+  console.log('Press Ctrl+C to stop.');
+  const stop = () => {
+    server.close();
+    void idp.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SignJWT } from 'jose';
+import { createAuthenticator, pinoAuditSink, TollgateError, createScopeGuard, type AuditEvent, type AuthenticateOptions, type TollgateRequest } from '@tollgate/core';
+import { createTestIssuer, type TestIssuer } from '@tollgate/testing';
+
+let idp: TestIssuer;
+let other: TestIssuer;
+beforeAll(async () => {
+  idp = await createTestIssuer();
+  other = await createTestIssuer({ algorithm: 'ES256', audience: 'https://other-api.test' });
+});
+afterAll(async () => {
+  await idp.close();
+  await other.close();
+});
+
+const get = (token?: string, extra: Partial<TollgateRequest> = {}): TollgateRequest => ({
+  method: 'GET', url: '/orders?x=1', headers: token === undefined ? {} : { authorization: `Bearer ${token}` }, ...extra,
+});
+
+async function outcome(options: AuthenticateOptions, req: TollgateRequest): Promise<string> {
+  try {
+    const auth = await createAuthenticator(options).authenticate(req);
+    return `ok:${auth.subject}`;
+  } catch (error) {
+    if (!(error instanceof TollgateError)) throw error;
+    return `${error.status}:${error.reason}`;
+  }
+}
+
+describe('createAuthenticator', () => {
+  it('builds the auth context from a verified token', async () => {
+    const token = await idp.mint({ scope: 'orders:read orders:write', roles: ['admin'], client_id: 'web' });
+    const auth = await createAuthenticator(idp.authenticateOptions()).authenticate(get(token));
+    expect(auth).toMatchObject({ token, subject: 'user-1', clientId: 'web', issuer: idp.issuer, scopes: ['orders:read', 'orders:write'], roles: ['admin'], scheme: 'Bearer' });
+    expect(auth.expiresAt).toBeInstanceOf(Date);
+    expect(auth.fingerprint).toMatch(/^[\w-]{16}$/);
+    expect(Object.isFrozen(auth)).toBe(true);
+  });
+
+  it('trusts several issuers, each with its own keys and audience, chosen by iss', async () => {
+    const options: AuthenticateOptions = { issuers: [idp.authenticateOptions(), other.authenticateOptions()] };
+    expect(await outcome(options, get(await idp.mint()))).toBe('ok:user-1');
+    expect(await outcome(options, get(await other.mint({ sub: 'svc' })))).toBe('ok:svc');
+    // a token of one issuer with the audience of the other is refused
+    expect(await outcome(options, get(await other.mint({ aud: idp.audience })))).toBe('401:wrong_audience');
+    // a token claiming one issuer but signed by the other's key is refused
+    expect(await outcome(options, get(await other.mint({ iss: idp.issuer, aud: idp.audience })))).toMatch(/^401:(alg_not_allowed|unknown_key)$/);
+  });
+
+  it('verifies with a local JWKS, a PEM public key, and an HMAC secret', async () => {
+    const token = await idp.mint();
+    expect(await outcome({ issuer: idp.issuer, audience: idp.audience, jwks: idp.jwks() }, get(token))).toBe('ok:user-1');
+    const secret = 'a-very-long-shared-secret-for-hs256!';
+    const hs = await new SignJWT({ sub: 'svc', iss: 'internal', aud: 'api' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1m').sign(new TextEncoder().encode(secret));
+    expect(await outcome({ issuer: 'internal', audience: 'api', secret }, get(hs))).toBe('ok:svc');
+    expect(await outcome({ issuer: 'internal', audience: 'api', secret: `${secret}x` }, get(hs))).toBe('401:bad_signature');
+  });
+
+  it('finds the JWKS through OpenID discovery', async () => {
+    expect(await outcome({ issuer: idp.issuer, audience: idp.audience, discovery: true }, get(await idp.mint()))).toBe('ok:user-1');
+  });
+
+  it('answers 503 while discovery cannot reach the issuer', async () => {
+    const options: AuthenticateOptions = { issuer: 'http://127.0.0.1:9', audience: 'api', discovery: true, jwksOptions: { cooldownMs: 0, timeoutMs: 500 } };
+    const token = await idp.mint({ iss: 'http://127.0.0.1:9', aud: 'api' });
+    expect(await outcome(options, get(token))).toBe('503:key_source_unavailable');
+  });
+
+  it('warms the JWKS up at setup when asked', async () => {
+    const before = idp.jwksRequests;
+    const authenticator = createAuthenticator({ ...idp.authenticateOptions(), warmup: true });
+    for (let i = 0; i < 50 && idp.jwksRequests === before; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(idp.jwksRequests).toBe(before + 1);
+    await authenticator.authenticate(get(await idp.mint()));
+    expect(idp.jwksRequests).toBe(before + 1);
+  });
+
+  it('follows key rotation through the JWKS', async () => {
+    const rotating = await createTestIssuer();
+    try {
+      const authenticator = createAuthenticator({ ...rotating.authenticateOptions(), jwksOptions: { cooldownMs: 0 } });
+      await authenticator.authenticate(get(await rotating.mint()));
+      await rotating.rotate();
+      const fresh = await rotating.mint({ sub: 'after-rotation' });
+      expect((await authenticator.authenticate(get(fresh))).subject).toBe('after-rotation');
+    } finally {
+      await rotating.close();
+    }
+  });
+
+  it('caches verified tokens, but never past exp', async () => {
+    let clock = Date.now();
+    const events: AuditEvent[] = [];
+    const authenticator = createAuthenticator({ ...idp.authenticateOptions(), now: () => clock, clockTolerance: 0, audit: (e) => events.push(e) });
+    const token = await idp.mint({}, { expiresIn: 10 });
+    await authenticator.authenticate(get(token));
+    await authenticator.authenticate(get(token));
+    expect(events.map((e) => e.type === 'authenticated' && e.cached)).toEqual([false, true]);
+    clock += 11_000;
+    await expect(authenticator.authenticate(get(token))).rejects.toMatchObject({ status: 401, reason: 'expired' });
+  });
+
+  it('re-checks maxTokenAge on cached entries', async () => {
+    let clock = Date.now();
+    const authenticator = createAuthenticator({ ...idp.authenticateOptions(), now: () => clock, maxTokenAge: 60, clockTolerance: 0 });
+    const token = await idp.mint({}, { expiresIn: 3600 });
+    await authenticator.authenticate(get(token));
+    clock += 61_000;
+    await expect(authenticator.authenticate(get(token))).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('verifies every time with the cache off', async () => {
+    const events: AuditEvent[] = [];
+    const authenticator = createAuthenticator({ ...idp.authenticateOptions(), cache: false, audit: (e) => events.push(e) });
+    const token = await idp.mint();
+    await authenticator.authenticate(get(token));
+    await authenticator.authenticate(get(token));
+    expect(events.map((e) => e.type === 'authenticated' && e.cached)).toEqual([false, false]);
+  });
+
+  it('honours clockTolerance for exp', async () => {
+    const token = await idp.mint({}, { expiresIn: -3 });
+    expect(await outcome(idp.authenticateOptions(), get(token))).toBe('ok:user-1');
+    expect(await outcome({ ...idp.authenticateOptions(), clockTolerance: 0 }, get(token))).toBe('401:expired');
+  });
+
+  it('requires the configured claims and typ', async () => {
+    expect(await outcome({ ...idp.authenticateOptions(), requiredClaims: ['jti'] }, get(await idp.mint({}, { omit: ['jti'] })))).toBe('401:missing_claim');
+    expect(await outcome({ ...idp.authenticateOptions(), typ: 'at+jwt' }, get(await idp.mint()))).toBe('401:wrong_type');
+    expect(await outcome({ ...idp.authenticateOptions(), typ: 'at+jwt' }, get(await idp.mint({}, { header: { typ: 'application/at+jwt' } })))).toBe('ok:user-1');
+  });
+
+  it('lets CORS preflights through untouched by default', () => {
+    const preflight = { method: 'OPTIONS', url: '/orders', headers: { 'access-control-request-method': 'POST', origin: 'https://app.example' } };
+    expect(createAuthenticator(idp.authenticateOptions()).skips(preflight)).toBe(true);
+    expect(createAuthenticator({ ...idp.authenticateOptions(), allowPreflight: false }).skips(preflight)).toBe(false);
+    expect(createAuthenticator(idp.authenticateOptions()).skips({ ...preflight, headers: {} })).toBe(false);
+  });
+});
+
+describe('audit events', () => {
+  it('reports each decision with the fingerprint, never the token or the query', async () => {
+    const events: AuditEvent[] = [];
+    const authenticator = createAuthenticator({ ...idp.authenticateOptions(), audit: (e) => events.push(e) });
+    const good = await idp.mint({ scope: 'orders:read' });
+    const expired = await idp.mint({}, { expiresIn: -60 });
+    const auth = await authenticator.authenticate(get(good));
+    await authenticator.authenticate(get(expired)).catch(() => {});
+    await authenticator.authenticate(get()).catch(() => {});
+    await createScopeGuard('orders:write').check(auth, get(good)).catch(() => {});
+    expect(events.map((e) => [e.type, 'reason' in e ? e.reason : undefined])).toEqual([
+      ['authenticated', undefined], ['rejected', 'expired'], ['rejected', 'no_token'], ['forbidden', 'insufficient_scope'],
+    ]);
+    expect(events[0]).toMatchObject({ method: 'GET', path: '/orders', fingerprint: auth.fingerprint, subject: 'user-1', issuer: idp.issuer });
+    expect(events[1]).toMatchObject({ status: 401, code: 'invalid_token' });
+    expect(events[1]!.fingerprint).toMatch(/^[\w-]{16}$/);
+    expect(events[3]).toMatchObject({ status: 403, missing: ['orders:write'] });
+    const serialized = JSON.stringify(events);
+    expect(serialized).not.toContain(good);
+    expect(serialized).not.toContain(expired.split('.')[1]);
+    expect(serialized).not.toContain('x=1');
+  });
+
+  it('never lets a throwing sink change the decision', async () => {
+    const authenticator = createAuthenticator({ ...idp.authenticateOptions(), audit: () => { throw new Error('disk full'); } });
+    await expect(authenticator.authenticate(get(await idp.mint()))).resolves.toMatchObject({ subject: 'user-1' });
+    await expect(authenticator.authenticate(get())).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('writes to a pino-style logger: accepted at info, refusals at warn', async () => {
+    const lines: [string, object, string | undefined][] = [];
+    const logger = { info: (o: object, m?: string) => lines.push(['info', o, m]), warn: (o: object, m?: string) => lines.push(['warn', o, m]) };
+    const authenticator = createAuthenticator({ ...idp.authenticateOptions(), audit: pinoAuditSink(logger) });
+    await authenticator.authenticate(get(await idp.mint()));
+    await authenticator.authenticate(get('a.b.c')).catch(() => {});
+    expect(lines.map(([level, obj]) => [level, (obj as { tollgate: AuditEvent }).tollgate.type])).toEqual([['info', 'authenticated'], ['warn', 'rejected']]);
+    expect(lines[1]![2]).toBe('tollgate: request rejected (malformed_token)');
+  });
+});
+
+describe('TollgateError', () => {
+  it('shows no stack frames, keeps the cause, and quotes challenge values safely', async () => {
+    const error = await createAuthenticator(idp.authenticateOptions()).authenticate(get(await idp.mint({}, { expiresIn: -60 }))).catch((e: unknown) => e as TollgateError);
+    expect(error.stack).toBe('TollgateError: The access token expired');
+    expect((error.cause as Error).name).toBe('JWTExpired');
+    expect(error).toMatchObject({ status: 401, statusCode: 401, code: 'invalid_token', expose: true });
+    const quoted = new TollgateError('invalid_token', 'bad "quote" \\ and\nnewline', { reason: 'malformed_token', challenge: { scheme: 'Bearer', realm: 'a"b' } });
+    expect(quoted.headers['WWW-Authenticate']).toBe('Bearer realm="ab", error="invalid_token", error_description="bad quote  andnewline"');
+  });
+});

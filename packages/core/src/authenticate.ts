@@ -10,6 +10,7 @@ import { isPreflight, requestPath, type TollgateRequest } from './request.js';
 import { TokenCache } from './token-cache.js';
 import { verifyToken } from './verify.js';
 import { bindAuditSink } from './guard.js';
+import { currentDpopNonce, verifyDpopProof, type DpopContext } from './dpop.js';
 
 /** The framework-free heart of `authenticate`, shared by every adapter. */
 export interface Authenticator {
@@ -19,6 +20,8 @@ export interface Authenticator {
   skips(req: TollgateRequest): boolean;
   /** Extracts and verifies the token; resolves to the auth context or rejects with a {@link TollgateError}. */
   authenticate(req: TollgateRequest): Promise<AuthContext>;
+  /** Headers for a successful response (the current `DPoP-Nonce` when nonces are on), or `undefined`. */
+  responseHeaders(): Readonly<Record<string, string>> | undefined;
 }
 
 function stringClaim(value: unknown): string | undefined {
@@ -35,7 +38,7 @@ function describe(options: ParsedAuthenticateOptions): AuthenticatePolicy {
     algorithms: [...new Set(options.issuers.flatMap((i) => i.keySource.algorithms))],
     tokenLocations: locations,
     typ: options.typ,
-    dpop: 'off',
+    dpop: options.dpop === undefined ? 'off' : options.dpop.required ? 'required' : 'allowed',
     revocation: options.revocation !== undefined,
   };
 }
@@ -47,9 +50,12 @@ function describe(options: ParsedAuthenticateOptions): AuthenticatePolicy {
 export function createAuthenticator(input: AuthenticateOptions): Authenticator {
   const options = parseAuthenticateOptions(input);
   const cache = options.cache === false ? undefined : new TokenCache(options.cache.max, options.cache.ttl);
-  const extractOptions: ExtractOptions = { locations: options.tokenLocations, dpop: false, maxTokenLength: options.maxTokenLength, challenges: options.challenges };
+  const extractOptions: ExtractOptions = { locations: options.tokenLocations, dpop: options.dpop !== undefined, maxTokenLength: options.maxTokenLength, challenges: options.challenges };
   const tolerance = options.clockTolerance * 1000;
   const { audit } = options;
+  const dpop: DpopContext | undefined = options.dpop === undefined
+    ? undefined
+    : { options: options.dpop, challenges: options.challengesFor('DPoP'), clockTolerance: options.clockTolerance, now: options.now };
 
   if (options.warmup) {
     for (const issuer of options.issuers) issuer.keySource.warmup().catch(() => { /* the first request retries and answers 503 if still down */ });
@@ -74,8 +80,12 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
     const now = options.now();
     const hit = cache?.get(token);
     if (hit !== undefined && !isStale(hit, now)) return { auth: hit, cached: true };
-    const { header, claims, issuer } = await verifyToken(token, options);
-    if (typeof claims.exp !== 'number') throw new TollgateError('invalid_token', 'The access token has no exp claim', { reason: 'missing_claim', challenge: [...options.challenges] });
+    const challenges = options.challengesFor(scheme);
+    const { header, claims, issuer } = await verifyToken(token, options, challenges);
+    if (typeof claims.exp !== 'number') throw new TollgateError('invalid_token', 'The access token has no exp claim', { reason: 'missing_claim', challenge: [...challenges] });
+    const cnf = claims.cnf;
+    const jkt = cnf !== null && typeof cnf === 'object' && Object.hasOwn(cnf, 'jkt') ? (cnf as { jkt: unknown }).jkt : undefined;
+    if (jkt !== undefined && typeof jkt !== 'string') throw new TollgateError('invalid_token', 'The access token has an invalid cnf claim', { reason: 'invalid_claim', challenge: [...challenges] });
     const auth: AuthContext = Object.freeze({
       token,
       header: Object.freeze(header),
@@ -87,7 +97,9 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
       roles: Object.freeze(readRoles(claims, options.rolesClaim)),
       expiresAt: new Date(claims.exp * 1000),
       fingerprint: fingerprint(token),
-      scheme,
+      // The binding decides the scheme: a bound token is only ever accepted with a DPoP proof.
+      scheme: jkt === undefined ? 'Bearer' : 'DPoP',
+      jkt,
     });
     bindAuditSink(auth, audit);
     cache?.set(token, auth, now);
@@ -104,7 +116,22 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
     } catch (error) {
       throw new TollgateError('temporarily_unavailable', 'The revocation list cannot be checked right now', { reason: 'store_unavailable', headers: { 'Retry-After': '1' }, cause: error });
     }
-    if (revoked) throw new TollgateError('invalid_token', 'The access token was revoked', { reason: 'revoked', challenge: [...options.challenges] });
+    if (revoked) throw new TollgateError('invalid_token', 'The access token was revoked', { reason: 'revoked', challenge: [...options.challengesFor(auth.scheme)] });
+  }
+
+  /**
+   * RFC 9449 §7: a bound token needs the DPoP scheme and a valid proof; the DPoP scheme needs a
+   * bound token; `dpop.required` refuses plain bearer tokens. No downgrade either way.
+   */
+  async function checkBinding(req: TollgateRequest, auth: AuthContext, presented: 'Bearer' | 'DPoP'): Promise<void> {
+    const challenges = options.challengesFor(presented);
+    if (presented === 'Bearer') {
+      if (options.dpop?.required === true) throw new TollgateError('invalid_token', 'This resource needs a DPoP-bound access token', { reason: 'dpop_required', challenge: [...challenges] });
+      if (auth.jkt !== undefined) throw new TollgateError('invalid_token', 'The access token is DPoP-bound and must be sent with a DPoP proof', { reason: 'dpop_binding_mismatch', challenge: [...challenges] });
+      return;
+    }
+    if (auth.jkt === undefined) throw new TollgateError('invalid_token', 'The access token is not DPoP-bound', { reason: 'dpop_binding_mismatch', challenge: [...challenges] });
+    await verifyDpopProof(req, auth, dpop!);
   }
 
   async function authenticate(req: TollgateRequest): Promise<AuthContext> {
@@ -119,6 +146,7 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
         throw error;
       });
       tokenFingerprint = auth.fingerprint;
+      await checkBinding(req, auth, extracted.scheme);
       await checkRevocation(auth);
       if (audit !== undefined) {
         emitAudit(audit, {
@@ -133,7 +161,7 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
       // Anything unexpected still denies, as an invalid token: never a 500 and never an allow.
       const error = isTollgateError(caught)
         ? caught
-        : new TollgateError('invalid_token', 'The access token could not be verified', { reason: 'malformed_token', challenge: [...options.challenges], cause: caught });
+        : new TollgateError('invalid_token', 'The access token could not be verified', { reason: 'malformed_token', challenge: [...options.challengesFor('Bearer')], cause: caught });
       if (audit !== undefined) emitAudit(audit, rejectionEvent(req, error, tokenFingerprint === undefined ? {} : { fingerprint: tokenFingerprint }));
       throw error;
     }
@@ -144,5 +172,9 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
     policy: describe(options),
     skips: (req: TollgateRequest) => options.allowPreflight && isPreflight(req),
     authenticate,
+    responseHeaders: () => {
+      const nonce = dpop === undefined ? undefined : currentDpopNonce(dpop);
+      return nonce === undefined ? undefined : { 'DPoP-Nonce': nonce };
+    },
   });
 }

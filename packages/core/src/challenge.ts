@@ -6,6 +6,8 @@ export interface Challenge {
   realm?: string;
   /** For DPoP challenges: the accepted proof algorithms (RFC 9449 §7.1). */
   algs?: readonly string[];
+  /** Offer this scheme without the error: the error belongs to the scheme the client used. */
+  bare?: boolean;
 }
 
 // RFC 6750 §3: error_description and scope are restricted to printable ASCII other than `"` and `\`.

@@ -55,7 +55,7 @@ export class TollgateError extends Error {
     if (options.challenge !== undefined) {
       const challenges = Array.isArray(options.challenge) ? options.challenge : [options.challenge];
       headers['WWW-Authenticate'] = challenges
-        .map((c) => buildChallenge(c, ERROR_TABLE[code].challenge ? code : undefined, description, options.scopes))
+        .map((c) => buildChallenge(c, ERROR_TABLE[code].challenge && c.bare !== true ? code : undefined, description, options.scopes))
         .join(', ');
     }
     this.headers = Object.freeze(headers);

@@ -23,3 +23,7 @@ export { isPreflight, requestPath, type TollgateRequest } from './request.js';
 export { problemBody, type ProblemBody } from './problem.js';
 export type { AuthContext } from './context.js';
 export { ASYMMETRIC_ALGORITHMS, SYMMETRIC_ALGORITHMS, type Algorithm } from './algorithms.js';
+export { createProtector, type ProtectOptions, type Protector } from './protect.js';
+export { isPublicPath } from './policy.js';
+export { currentDpopNonce, verifyDpopProof } from './dpop.js';
+export { parseDpopOptions, type DpopNonceOptions, type DpopOptions, type ParsedDpopOptions } from './dpop-options.js';

@@ -5,6 +5,7 @@ import type { TokenLocations } from './extract.js';
 import { createKeySource, type KeySource, type KeySourceOptions } from './key-source.js';
 import { assertKnownOptions, nonNegative, setupError, stringList } from './setup-error.js';
 import type { RevocationStore } from './revocation.js';
+import { parseDpopOptions, type DpopOptions, type ParsedDpopOptions } from './dpop-options.js';
 
 /** One trusted issuer: who it is, whom its tokens are for, and how to check them. */
 export interface IssuerOptions extends KeySourceOptions {
@@ -46,6 +47,8 @@ export interface AuthenticateOptions extends Partial<IssuerOptions> {
   warmup?: boolean;
   /** Checked after verification; a revoked token is 401 `invalid_token`. */
   revocation?: RevocationStore;
+  /** DPoP (RFC 9449): sender-constrained tokens with per-request proofs. Default off. */
+  dpop?: DpopOptions;
   /** The clock, in ms since the epoch. Default `Date.now`. */
   now?: () => number;
   /** The `fetch` used for JWKS and discovery. Default the global one. */
@@ -77,14 +80,18 @@ export interface ParsedAuthenticateOptions {
   readonly allowPreflight: boolean;
   readonly warmup: boolean;
   readonly revocation: RevocationStore | undefined;
+  readonly dpop: ParsedDpopOptions | undefined;
+  /** The challenges of a request that sent no token: every accepted scheme, bare. */
   readonly challenges: readonly Challenge[];
+  /** The challenges of an error for a request that used `scheme`: that one carries the error. */
+  challengesFor(scheme: 'Bearer' | 'DPoP'): readonly Challenge[];
   readonly now: () => number;
 }
 
 const ISSUER_KEYS = ['issuer', 'audience', 'jwksUri', 'jwks', 'publicKey', 'secret', 'discovery', 'jwksOptions', 'algorithms'] as const;
 const KNOWN = [
   ...ISSUER_KEYS, 'issuers', 'clockTolerance', 'maxTokenAge', 'requiredClaims', 'typ', 'scopeClaim', 'rolesClaim', 'tokenLocations',
-  'cache', 'audit', 'realm', 'maxTokenLength', 'allowPreflight', 'warmup', 'revocation', 'now', 'fetch',
+  'cache', 'audit', 'realm', 'maxTokenLength', 'allowPreflight', 'warmup', 'revocation', 'dpop', 'now', 'fetch',
 ];
 
 function claimReader(value: unknown, name: string): ClaimReader | undefined {
@@ -168,7 +175,18 @@ export function parseAuthenticateOptions(options: AuthenticateOptions): ParsedAu
   if (options.revocation !== undefined && typeof options.revocation?.isRevoked !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', 'revocation must be a RevocationStore');
   const maxTokenAge = options.maxTokenAge === undefined ? undefined : nonNegative(options.maxTokenAge, 'maxTokenAge', 0);
   const realm = options.realm;
-  const challenges: Challenge[] = [realm === undefined ? { scheme: 'Bearer' } : { scheme: 'Bearer', realm }];
+  const dpop = options.dpop === undefined ? undefined : parseDpopOptions(options.dpop);
+  const realmPart = realm === undefined ? {} : { realm };
+  const bearer: Challenge = { scheme: 'Bearer', ...realmPart };
+  const dpopChallenge: Challenge | undefined = dpop === undefined ? undefined : { scheme: 'DPoP', ...realmPart, algs: dpop.algorithms };
+  const schemes = [...(dpop?.required === true ? [] : [bearer]), ...(dpopChallenge === undefined ? [] : [dpopChallenge])];
+  const challenges = Object.freeze(schemes);
+  // The error goes on the scheme the client used; a scheme we do not offer gets it on ours.
+  const withErrorOn = (scheme: 'Bearer' | 'DPoP') => {
+    const offered = schemes.some((c) => c.scheme === scheme);
+    return Object.freeze(schemes.map((c) => (c.scheme === scheme || !offered ? c : { ...c, bare: true })));
+  };
+  const byScheme = { Bearer: withErrorOn('Bearer'), DPoP: withErrorOn('DPoP') };
 
   return Object.freeze({
     issuers: Object.freeze(issuers),
@@ -186,7 +204,9 @@ export function parseAuthenticateOptions(options: AuthenticateOptions): ParsedAu
     allowPreflight: options.allowPreflight ?? true,
     warmup: options.warmup ?? false,
     revocation: options.revocation,
-    challenges: Object.freeze(challenges),
+    dpop,
+    challenges,
+    challengesFor: (scheme: 'Bearer' | 'DPoP') => byScheme[scheme],
     now: options.now ?? Date.now,
   });
 }

@@ -93,7 +93,25 @@ export interface RouteDescription {
   policies: readonly PolicyDescriptor[];
 }
 
-/** Builds a route's entry from the guards in front of it, in the order they run. */
+/**
+ * Whether `path` is one of `publicPaths`: exact (`/health`), or under a prefix ending in `/*`
+ * (`/docs/*` covers `/docs` and `/docs/x`, not `/docsx`). Exact and case-sensitive on purpose:
+ * a spelling the list does not name is not public.
+ */
+export function isPublicPath(path: string, publicPaths: readonly string[]): boolean {
+  for (const pattern of publicPaths) {
+    if (pattern.endsWith('/*')) {
+      const prefix = pattern.slice(0, -1);
+      if (path.startsWith(prefix) || path === prefix.slice(0, -1)) return true;
+    } else if (path === pattern) return true;
+  }
+  return false;
+}
+
+/**
+ * Builds a route's entry from the guards in front of it, in the order they run. A default-deny
+ * `authenticate` whose public paths cover the route does not count as protecting it.
+ */
 export function describeRoute(method: string, path: string, policies: readonly PolicyDescriptor[]): RouteDescription {
   const scopes: string[] = [];
   const roles: string[] = [];
@@ -102,7 +120,7 @@ export function describeRoute(method: string, path: string, policies: readonly P
   let replayProtected = false;
   for (const p of policies) {
     switch (p.kind) {
-      case 'authenticate': isProtected = true; break;
+      case 'authenticate': if (p.publicPaths === undefined || !isPublicPath(path, p.publicPaths)) isProtected = true; break;
       case 'scopes': for (const s of p.scopes) if (!scopes.includes(s)) scopes.push(s); break;
       case 'roles': for (const r of p.roles) if (!roles.includes(r)) roles.push(r); break;
       case 'replay': replayProtected = true; break;

@@ -2,6 +2,7 @@ import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload, type Prot
 import type { RejectionReason } from './error-codes.js';
 import { TollgateError } from './errors.js';
 import { KeySourceUnavailableError } from './key-source.js';
+import type { Challenge } from './challenge.js';
 import type { ParsedAuthenticateOptions, ParsedIssuer } from './options.js';
 
 /** A token that passed signature and claim checks. */
@@ -14,8 +15,8 @@ export interface VerifiedToken {
 // RFC 8725 §3.10 and the jku/x5u/jwk CVEs: a token never gets to say which key verifies it.
 const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const;
 
-function invalidToken(reason: RejectionReason, description: string, options: ParsedAuthenticateOptions, cause?: unknown): TollgateError {
-  return new TollgateError('invalid_token', description, { reason, challenge: [...options.challenges], cause });
+function invalidToken(reason: RejectionReason, description: string, challenges: readonly Challenge[], cause?: unknown): TollgateError {
+  return new TollgateError('invalid_token', description, { reason, challenge: [...challenges], cause });
 }
 
 const CLAIM_FAILURES: Record<string, [RejectionReason, string]> = {
@@ -27,7 +28,7 @@ const CLAIM_FAILURES: Record<string, [RejectionReason, string]> = {
 };
 
 /** Translates a `jose` failure into the one Tollgate error a client sees. */
-function fromJoseError(error: unknown, options: ParsedAuthenticateOptions): TollgateError {
+function fromJoseError(error: unknown, challenges: readonly Challenge[]): TollgateError {
   if (error instanceof KeySourceUnavailableError) {
     return new TollgateError('temporarily_unavailable', 'The token issuer keys cannot be fetched right now', {
       reason: 'key_source_unavailable', headers: { 'Retry-After': '5' }, cause: error,
@@ -39,26 +40,26 @@ function fromJoseError(error: unknown, options: ParsedAuthenticateOptions): Toll
   switch (code) {
     case 'ERR_JWT_EXPIRED':
       return claim === 'iat'
-        ? invalidToken('too_old', 'The access token is too old', options, error)
-        : invalidToken('expired', 'The access token expired', options, error);
+        ? invalidToken('too_old', 'The access token is too old', challenges, error)
+        : invalidToken('expired', 'The access token expired', challenges, error);
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED': {
-      if (claimReason === 'missing') return invalidToken('missing_claim', `The access token has no ${String(claim)} claim`, options, error);
-      if (claimReason === 'invalid') return invalidToken('invalid_claim', `The access token has an invalid ${String(claim)} claim`, options, error);
+      if (claimReason === 'missing') return invalidToken('missing_claim', `The access token has no ${String(claim)} claim`, challenges, error);
+      if (claimReason === 'invalid') return invalidToken('invalid_claim', `The access token has an invalid ${String(claim)} claim`, challenges, error);
       const [reason, description] = CLAIM_FAILURES[String(claim)] ?? ['invalid_claim', 'The access token claims are invalid'];
-      if (claim === 'iat' && claimReason === 'check_failed') return invalidToken('not_yet_valid', 'The access token was issued in the future', options, error);
-      return invalidToken(reason, description, options, error);
+      if (claim === 'iat' && claimReason === 'check_failed') return invalidToken('not_yet_valid', 'The access token was issued in the future', challenges, error);
+      return invalidToken(reason, description, challenges, error);
     }
     case 'ERR_JOSE_ALG_NOT_ALLOWED':
-      return invalidToken('alg_not_allowed', 'The access token is signed with an algorithm that is not allowed', options, error);
+      return invalidToken('alg_not_allowed', 'The access token is signed with an algorithm that is not allowed', challenges, error);
     case 'ERR_JWKS_NO_MATCHING_KEY':
     case 'ERR_JWKS_MULTIPLE_MATCHING_KEYS':
-      return invalidToken('unknown_key', 'The access token is signed with an unknown key', options, error);
+      return invalidToken('unknown_key', 'The access token is signed with an unknown key', challenges, error);
     case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
-      return invalidToken('bad_signature', 'The access token signature is invalid', options, error);
+      return invalidToken('bad_signature', 'The access token signature is invalid', challenges, error);
     case 'ERR_JOSE_NOT_SUPPORTED':
-      return invalidToken('alg_not_allowed', 'The access token uses an unsupported algorithm or key', options, error);
+      return invalidToken('alg_not_allowed', 'The access token uses an unsupported algorithm or key', challenges, error);
     default:
-      return invalidToken('malformed_token', 'The access token is malformed', options, error);
+      return invalidToken('malformed_token', 'The access token is malformed', challenges, error);
   }
 }
 
@@ -67,11 +68,11 @@ function fromJoseError(error: unknown, options: ParsedAuthenticateOptions): Toll
  * is fetched), signature under the issuer's algorithm allow-list, `aud`, `exp` (always
  * required), `nbf`, `iat`/`maxTokenAge`, `typ` and required claims.
  */
-export async function verifyToken(token: string, options: ParsedAuthenticateOptions): Promise<VerifiedToken> {
+export async function verifyToken(token: string, options: ParsedAuthenticateOptions, challenges: readonly Challenge[] = options.challenges): Promise<VerifiedToken> {
   // Three dot-separated parts: a JWE (five) or a bare string is no access token for us.
   let dots = 0;
   for (let i = token.indexOf('.'); i !== -1; i = token.indexOf('.', i + 1)) dots++;
-  if (dots !== 2) return Promise.reject(invalidToken(dots === 4 ? 'unsupported_token_type' : 'malformed_token', 'The access token is malformed', options));
+  if (dots !== 2) return Promise.reject(invalidToken(dots === 4 ? 'unsupported_token_type' : 'malformed_token', 'The access token is malformed', challenges));
 
   let unverifiedHeader: ProtectedHeaderParameters;
   let unverifiedClaims: JWTPayload;
@@ -79,15 +80,15 @@ export async function verifyToken(token: string, options: ParsedAuthenticateOpti
     unverifiedHeader = decodeProtectedHeader(token);
     unverifiedClaims = decodeJwt(token);
   } catch (error) {
-    throw invalidToken('malformed_token', 'The access token is malformed', options, error);
+    throw invalidToken('malformed_token', 'The access token is malformed', challenges, error);
   }
   for (const name of FORBIDDEN_HEADERS) {
-    if (Object.hasOwn(unverifiedHeader, name)) throw invalidToken('forbidden_header', `The access token carries a ${name} header, which is not accepted`, options);
+    if (Object.hasOwn(unverifiedHeader, name)) throw invalidToken('forbidden_header', `The access token carries a ${name} header, which is not accepted`, challenges);
   }
   const iss = unverifiedClaims.iss;
   const issuer = typeof iss === 'string' ? options.byIssuer.get(iss) : undefined;
   if (issuer === undefined) {
-    throw invalidToken(iss === undefined ? 'missing_claim' : 'untrusted_issuer', iss === undefined ? 'The access token has no iss claim' : 'The access token was issued by an untrusted issuer', options);
+    throw invalidToken(iss === undefined ? 'missing_claim' : 'untrusted_issuer', iss === undefined ? 'The access token has no iss claim' : 'The access token was issued by an untrusted issuer', challenges);
   }
 
   try {
@@ -103,6 +104,6 @@ export async function verifyToken(token: string, options: ParsedAuthenticateOpti
     });
     return { header: result.protectedHeader, claims: result.payload, issuer };
   } catch (error) {
-    throw fromJoseError(error, options);
+    throw fromJoseError(error, challenges);
   }
 }

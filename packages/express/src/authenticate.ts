@@ -1,7 +1,25 @@
-import { attachPolicy, createAuthenticator, type AuthenticateOptions } from '@tollgate/core';
+import { attachPolicy, createAuthenticator, type AuthenticateOptions, type Authenticator, type PolicyDescriptor, type TollgateRequest } from '@tollgate/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import './augment.js';
 import { toTollgateRequest } from './request.js';
+
+/** The Express side of an authenticator, shared by `authenticate` and `protect`. */
+export function authenticateHandler(authenticator: Authenticator, policy: PolicyDescriptor, passes: (req: TollgateRequest) => boolean): RequestHandler {
+  function tollgateAuthenticate(req: Request, res: Response, next: NextFunction): void {
+    const request = toTollgateRequest(req);
+    if (passes(request)) {
+      next();
+      return;
+    }
+    authenticator.authenticate(request).then((auth) => {
+      req.auth = auth;
+      const headers = authenticator.responseHeaders();
+      if (headers !== undefined) res.set(headers);
+      next();
+    }, next);
+  }
+  return attachPolicy(tollgateAuthenticate, policy);
+}
 
 /**
  * Extracts and verifies the access token (RFC 6750, on `jose`) and sets `req.auth`.
@@ -13,16 +31,5 @@ import { toTollgateRequest } from './request.js';
  */
 export function authenticate(options: AuthenticateOptions): RequestHandler {
   const authenticator = createAuthenticator(options);
-  function tollgateAuthenticate(req: Request, _res: Response, next: NextFunction): void {
-    const request = toTollgateRequest(req);
-    if (authenticator.skips(request)) {
-      next();
-      return;
-    }
-    authenticator.authenticate(request).then((auth) => {
-      req.auth = auth;
-      next();
-    }, next);
-  }
-  return attachPolicy(tollgateAuthenticate, authenticator.policy);
+  return authenticateHandler(authenticator, authenticator.policy, authenticator.skips);
 }

@@ -3,8 +3,9 @@ export { requireClaims, requireRoles, requireScopes } from './guards.js';
 export { errorHandler } from './error-handler.js';
 export { describeRoutes } from './describe-routes.js';
 export { toTollgateRequest } from './request.js';
+export { protect } from './protect.js';
 export {
   MemoryRevocationStore, TollgateError, TollgateSetupError, isTollgateError, pinoAuditSink,
   type AuditEvent, type AuditSink, type AuthContext, type AuthenticateOptions, type ClaimsCheck, type MatchOptions,
-  type PolicyDescriptor, type RevocationStore, type RouteDescription,
+  type PolicyDescriptor, type ProtectOptions, type RevocationStore, type RouteDescription,
 } from '@tollgate/core';

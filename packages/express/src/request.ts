@@ -19,10 +19,24 @@ export function toTollgateRequest(req: Request): TollgateRequest {
     get cookies() {
       return (req as { cookies?: unknown }).cookies;
     },
-    // `req.protocol` and `req.host` follow the app's `trust proxy` setting.
+    // The public origin as the app's `trust proxy` setting establishes it (DPoP `htu` checks).
     get origin() {
-      const host = req.get('host');
-      return host === undefined ? undefined : `${req.protocol}://${(req as { host?: string }).host ?? host}`;
+      const host = publicHost(req);
+      return host === undefined ? undefined : `${req.protocol}://${host}`;
     },
   };
+}
+
+/**
+ * Host and port as Express 5's `req.host` gives them: `X-Forwarded-Host` only when the app
+ * trusts the proxy it came through, else the `Host` header. Express 4 has no such getter (its
+ * `req.host` drops the port), so the same rule is applied here.
+ */
+function publicHost(req: Request): string | undefined {
+  const trust = req.app?.get('trust proxy fn') as ((address: string | undefined, hop: number) => boolean) | undefined;
+  const forwarded = req.get('x-forwarded-host');
+  if (forwarded !== undefined && trust !== undefined && trust(req.socket.remoteAddress, 0)) {
+    return forwarded.split(',', 1)[0]!.trim();
+  }
+  return req.get('host');
 }

@@ -27,3 +27,4 @@ export { createProtector, type ProtectOptions, type Protector } from './protect.
 export { isPublicPath } from './policy.js';
 export { currentDpopNonce, verifyDpopProof } from './dpop.js';
 export { parseDpopOptions, type DpopNonceOptions, type DpopOptions, type ParsedDpopOptions } from './dpop-options.js';
+export { revoke, type RevocationRecord, type RevocationTarget } from './revoke.js';

@@ -7,7 +7,7 @@ import express4 from 'express4';
 import express5 from 'express';
 import Koa2 from 'koa2';
 import Koa3 from 'koa';
-import Router from '@koa/router';
+import Router, { type RouterMiddleware } from '@koa/router';
 import * as tollgateExpress from '@tollgate/express';
 import * as tollgateKoa from '@tollgate/koa';
 
@@ -56,7 +56,7 @@ function koaFramework(name: string, Koa: typeof Koa3): Framework {
       app.proxy = options.trustProxy === true;
       const router = new Router();
       for (const route of routes) {
-        const guards = route.guards(tollgateKoa as unknown as Adapter) as Router.Middleware[];
+        const guards = route.guards(tollgateKoa as unknown as Adapter) as RouterMiddleware[];
         router[route.method](route.path, ...guards, (ctx) => {
           ctx.body = { ok: true, sub: ctx.state.auth?.subject, scopes: ctx.state.auth?.scopes };
         });

@@ -1,0 +1,35 @@
+import { attachPolicy, createClaimsGuard, createRoleGuard, createScopeGuard, type ClaimsCheck, type Guard, type MatchOptions } from '@tollgate/core';
+import type { Context, Middleware, Next } from 'koa';
+import './augment.js';
+import { toTollgateRequest } from './request.js';
+
+type Run = (ctx: Context, next: Next) => Promise<void>;
+
+/** Wraps a core guard in a Koa middleware named `name` (names show up in stack traces and reports). */
+function middleware(guard: Guard, name: string): Middleware {
+  const named: Record<string, Run> = {
+    async [name](ctx: Context, next: Next): Promise<void> {
+      await guard.check(ctx.state.auth, toTollgateRequest(ctx));
+      await next();
+    },
+  };
+  return attachPolicy(named[name]!, guard.policy);
+}
+
+/**
+ * 403 `insufficient_scope` unless the token grants `scopes` (exact matching; `match: 'all'`
+ * by default). Without an `authenticate` before it, it answers 401.
+ */
+export function requireScopes(scopes: string | readonly string[], options?: MatchOptions): Middleware {
+  return middleware(createScopeGuard(scopes, options), 'tollgateRequireScopes');
+}
+
+/** 403 unless the token grants `roles` (exact matching; `match: 'all'` by default). */
+export function requireRoles(roles: string | readonly string[], options?: MatchOptions): Middleware {
+  return middleware(createRoleGuard(roles, options), 'tollgateRequireRoles');
+}
+
+/** 403 unless the claims pass `check`: an object of expected values or a predicate. */
+export function requireClaims(check: ClaimsCheck, description?: string): Middleware {
+  return middleware(createClaimsGuard(check, description), 'tollgateRequireClaims');
+}

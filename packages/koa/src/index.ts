@@ -1,0 +1,11 @@
+export { authenticate } from './authenticate.js';
+export { requireClaims, requireRoles, requireScopes } from './guards.js';
+export { errorHandler } from './error-handler.js';
+export { describeRoutes } from './describe-routes.js';
+export { toTollgateRequest } from './request.js';
+export { protect } from './protect.js';
+export {
+  MemoryRevocationStore, TollgateError, TollgateSetupError, isTollgateError, pinoAuditSink,
+  type AuditEvent, type AuditSink, type AuthContext, type AuthenticateOptions, type ClaimsCheck, type MatchOptions,
+  type PolicyDescriptor, type ProtectOptions, type RevocationStore, type RouteDescription,
+} from '@tollgate/core';

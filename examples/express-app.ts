@@ -18,7 +18,7 @@ export function createApp(auth: AuthenticateOptions = authOptionsFromEnv()): Exp
     res.json(orders.list());
   });
   v1.get('/orders/:id', requireScopes('orders:read'), (req, res) => {
-    const order = orders.get(req.params.id ?? '');
+    const order = orders.get(String(req.params.id));
     if (order === undefined) res.status(404).json({ error: 'not_found' });
     else res.json(order);
   });
@@ -27,7 +27,7 @@ export function createApp(auth: AuthenticateOptions = authOptionsFromEnv()): Exp
     res.status(201).json(orders.add(item, req.auth?.subject ?? 'unknown'));
   });
   v1.delete('/orders/:id', requireScopes('orders:write'), requireRoles('admin'), (req, res) => {
-    res.status(orders.remove(req.params.id ?? '') ? 204 : 404).end();
+    res.status(orders.remove(String(req.params.id)) ? 204 : 404).end();
   });
   v1.get('/admin/stats', requireRoles('admin'), (_req, res) => {
     res.json({ orders: orders.list().length });

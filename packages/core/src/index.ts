@@ -28,3 +28,5 @@ export { isPublicPath } from './policy.js';
 export { currentDpopNonce, verifyDpopProof } from './dpop.js';
 export { parseDpopOptions, type DpopNonceOptions, type DpopOptions, type ParsedDpopOptions } from './dpop-options.js';
 export { revoke, type RevocationRecord, type RevocationTarget } from './revoke.js';
+export { createRateLimiter, parseRateLimitOptions, type ParsedRateLimitOptions, type RateLimitDecision, type RateLimiter, type RateLimitInfo, type RateLimitKey, type RateLimitLimit, type RateLimitLogger, type RateLimitOptions } from './rate-limit.js';
+export { MemoryRateLimitStore, type ClientRateLimitInfo, type MemoryRateLimitStoreOptions, type RateLimitStore, type RateLimitStoreInitOptions } from './rate-limit-store.js';

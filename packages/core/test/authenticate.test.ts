@@ -181,7 +181,8 @@ describe('audit events', () => {
 
 describe('TollgateError', () => {
   it('shows no stack frames, keeps the cause, and quotes challenge values safely', async () => {
-    const error = await createAuthenticator(idp.authenticateOptions()).authenticate(get(await idp.mint({}, { expiresIn: -60 }))).catch((e: unknown) => e as TollgateError);
+    const error = await createAuthenticator(idp.authenticateOptions()).authenticate(get(await idp.mint({}, { expiresIn: -60 }))).then(() => undefined, (e: unknown) => e as TollgateError);
+    if (error === undefined) throw new Error('expected a refusal');
     expect(error.stack).toBe('TollgateError: The access token expired');
     expect((error.cause as Error).name).toBe('JWTExpired');
     expect(error).toMatchObject({ status: 401, statusCode: 401, code: 'invalid_token', expose: true });

@@ -13,7 +13,7 @@ describe('readScopes', () => {
     [{ scope: { a: true } }, []],
     [{}, []],
   ])('reads %j as %j', (claims, scopes) => {
-    expect(readScopes(claims as object)).toEqual(scopes);
+    expect(readScopes(claims as Record<string, unknown>)).toEqual(scopes);
   });
 
   it('follows a configured claim, dotted path or function', () => {

@@ -4,8 +4,9 @@ export { errorHandler } from './error-handler.js';
 export { describeRoutes } from './describe-routes.js';
 export { toTollgateRequest } from './request.js';
 export { protect } from './protect.js';
+export { rateLimitPerToken } from './rate-limit.js';
 export {
-  MemoryRevocationStore, TollgateError, TollgateSetupError, isTollgateError, pinoAuditSink,
-  type AuditEvent, type AuditSink, type AuthContext, type AuthenticateOptions, type ClaimsCheck, type MatchOptions,
+  MemoryRateLimitStore, MemoryRevocationStore, TollgateError, TollgateSetupError, isTollgateError, pinoAuditSink,
+  type AuditEvent, type AuditSink, type AuthContext, type AuthenticateOptions, type ClientRateLimitInfo, type RateLimitInfo, type RateLimitKey, type RateLimitLimit, type RateLimitOptions, type RateLimitStore, type ClaimsCheck, type MatchOptions,
   type PolicyDescriptor, type ProtectOptions, type RevocationStore, type RouteDescription,
 } from '@tollgate/core';

@@ -1,0 +1,372 @@
+import { createHash } from 'node:crypto';
+import type { AuthContext } from './context.js';
+import { TollgateError } from './errors.js';
+import { fingerprint } from './fingerprint.js';
+import { notAuthenticated } from './guard.js';
+import type { RateLimitPolicy } from './policy.js';
+import { MemoryRateLimitStore, type ClientRateLimitInfo, type RateLimitStore } from './rate-limit-store.js';
+import { assertKnownOptions, setupError, TollgateSetupError } from './setup-error.js';
+
+/**
+ * Whose budget a request is counted against:
+ * - `'token'` (default): the token, by its `fingerprint` (never the raw token);
+ * - `'subject'`: the token's `sub` within its issuer, so all tokens of one user share a budget;
+ * - `'client'`: the token's `client_id` (or `azp`) within its issuer;
+ * - a function of the auth context returning the bucket name.
+ *
+ * A token without `sub` (for `'subject'`), without `client_id`/`azp` (for `'client'`), or for
+ * which the function returns no non-empty string, is counted under its own fingerprint, as with
+ * `'token'`: such tokens never fall silently into one shared bucket.
+ */
+export type RateLimitKey = 'token' | 'subject' | 'client' | ((auth: AuthContext) => string | undefined | Promise<string | undefined>);
+
+/**
+ * Requests allowed per window: a positive integer, or a function of the auth context (tiers
+ * by a claim such as `plan`) returning a non-negative integer (0 refuses every request).
+ * A function that returns anything else fails the request with a `TypeError` (a 500): it is a
+ * bug in the app, and the request is never let through unlimited.
+ */
+export type RateLimitLimit = number | ((auth: AuthContext) => number | Promise<number>);
+
+/** Receives store failures that `passOnStoreError` let through. Same shape as express-rate-limit's `Logger`. */
+export interface RateLimitLogger {
+  error(error: unknown, message?: string): void;
+  warn(error: unknown, message?: string): void;
+}
+
+/** Options of `rateLimitPerToken`. Validated once, when the middleware is created. */
+export interface RateLimitOptions {
+  /** Requests allowed per window and key. Required. */
+  limit: RateLimitLimit;
+  /** Window length in milliseconds (a fixed window per key). Required. */
+  windowMs: number;
+  /** Whose budget a request counts against. Default `'token'`. */
+  key?: RateLimitKey;
+  /**
+   * Where counts live: any express-rate-limit `Store` (e.g. `rate-limit-redis`'s `RedisStore`).
+   * Default: a new {@link MemoryRateLimitStore}. One store instance serves one limiter only.
+   */
+  store?: RateLimitStore;
+  /** Let requests through, unlimited, when the store fails. Default false: 503 (fail closed). */
+  passOnStoreError?: boolean;
+  /** Put before every key, to namespace limiters that share one backend. Default `''`. */
+  prefix?: string;
+}
+
+/** Options of `rateLimitPerToken`, validated, defaulted and frozen. */
+export interface ParsedRateLimitOptions {
+  readonly limit: RateLimitLimit;
+  readonly windowMs: number;
+  readonly key: RateLimitKey;
+  readonly store: RateLimitStore;
+  readonly passOnStoreError: boolean;
+  readonly prefix: string;
+}
+
+/** One request's standing in its window. Same shape as express-rate-limit's `req.rateLimit`. */
+export interface RateLimitInfo {
+  readonly limit: number;
+  /** Hits in this window, this request included. */
+  readonly used: number;
+  readonly remaining: number;
+  readonly resetTime: Date | undefined;
+  /** The store key (prefix, kind and a digest or the custom value). */
+  readonly key: string;
+}
+
+/** The outcome of counting one hit. */
+export interface RateLimitDecision {
+  /** False when the limit is exceeded. */
+  readonly allowed: boolean;
+  /** Undefined when the store failed and `passOnStoreError` let the request through. */
+  readonly info: RateLimitInfo | undefined;
+  /** `RateLimit` and `RateLimit-Policy` (draft-8), and `Retry-After` when refused. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The 429 when refused. */
+  readonly error: TollgateError | undefined;
+}
+
+/** The framework-free heart of `rateLimitPerToken`, shared by every adapter. */
+export interface RateLimiter {
+  readonly options: ParsedRateLimitOptions;
+  readonly policy: RateLimitPolicy;
+  /**
+   * The configured store seen through the limiter: each call waits for the store's `init` (and
+   * retries an `init` that failed), and `increment` rejects with a 503 {@link TollgateError}
+   * (reason `store_unavailable`) when the store fails or answers nonsense. Adapters that build on
+   * express-rate-limit hand it this view.
+   */
+  readonly store: RateLimitStore;
+  /** Where `passOnStoreError` failures are reported (the console). */
+  readonly logger: RateLimitLogger;
+  /** The store key of a request: prefix, kind, then a digest (or the custom function's value). */
+  keyFor(auth: AuthContext): Promise<string>;
+  /** The limit that applies to a request. */
+  limitFor(auth: AuthContext): Promise<number>;
+  /** The draft-8 policy name, e.g. `10-in-1min`. */
+  policyName(limit: number): string;
+  /** Counts one hit for `key`. Rejects with the 503 unless `passOnStoreError`. */
+  consume(key: string, limit: number): Promise<RateLimitDecision>;
+  /** The 429 for a request over its limit, with `Retry-After` and the RateLimit headers. */
+  rejection(info: RateLimitInfo): TollgateError;
+  /**
+   * The whole per-request step: 401 without an auth context (a limiter with no `authenticate`
+   * before it fails closed), then key, limit and count. Rejects with the 401, 429 or 503;
+   * resolves with the decision (and its headers) when the request may pass.
+   */
+  check(auth: AuthContext | undefined): Promise<RateLimitDecision>;
+}
+
+const KNOWN = ['limit', 'windowMs', 'key', 'store', 'passOnStoreError', 'prefix'];
+const KEY_NAMES = ['token', 'subject', 'client'];
+
+// Every store that counts for a limiter: a second limiter on the same object would share its budget.
+const claimedStores = new WeakSet<object>();
+
+function isPositiveInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+function parseStore(value: unknown): RateLimitStore {
+  if (value === undefined) return new MemoryRateLimitStore();
+  if (typeof value !== 'object' || value === null) return setupError('ERR_TOLLGATE_INVALID_OPTION', 'rateLimitPerToken: store must be an express-rate-limit Store');
+  const store = value as Record<string, unknown>;
+  if (typeof store.increment !== 'function' && typeof store.incr === 'function') {
+    setupError('ERR_TOLLGATE_INVALID_OPTION', 'rateLimitPerToken: legacy stores (incr with a callback) are not supported; use a store with increment()');
+  }
+  for (const name of ['increment', 'decrement', 'resetKey']) {
+    if (typeof store[name] !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', `rateLimitPerToken: store.${name} must be a function`);
+  }
+  for (const name of ['init', 'get', 'resetAll', 'shutdown']) {
+    if (store[name] !== undefined && typeof store[name] !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', `rateLimitPerToken: store.${name} must be a function`);
+  }
+  if (claimedStores.has(store)) {
+    setupError('ERR_TOLLGATE_STORE_REUSED', 'rateLimitPerToken: this store already counts for another limiter; give each limiter its own store instance (and, on a shared backend, its own prefix)');
+  }
+  return store as unknown as RateLimitStore;
+}
+
+/**
+ * Validates `rateLimitPerToken` options once and returns them frozen and fully defaulted.
+ * Any misconfiguration throws a `TollgateSetupError` here, never at request time.
+ */
+export function parseRateLimitOptions(options: RateLimitOptions): ParsedRateLimitOptions {
+  if (typeof options !== 'object' || options === null) setupError('ERR_TOLLGATE_INVALID_OPTION', 'rateLimitPerToken: options are required');
+  assertKnownOptions(options, KNOWN, 'rateLimitPerToken');
+  const { limit, windowMs, key = 'token', passOnStoreError = false, prefix = '' } = options;
+  if (limit === undefined) setupError('ERR_TOLLGATE_INVALID_OPTION', 'rateLimitPerToken: limit is required');
+  if (typeof limit !== 'function' && !isPositiveInteger(limit)) setupError('ERR_TOLLGATE_INVALID_OPTION', 'rateLimitPerToken: limit must be a positive integer or a function of the auth context');
+  if (windowMs === undefined) setupError('ERR_TOLLGATE_INVALID_OPTION', 'rateLimitPerToken: windowMs is required');
+  if (!isPositiveInteger(windowMs)) setupError('ERR_TOLLGATE_INVALID_OPTION', 'rateLimitPerToken: windowMs must be a positive integer (milliseconds)');
+  if (typeof key !== 'function' && !KEY_NAMES.includes(key)) setupError('ERR_TOLLGATE_INVALID_OPTION', 'rateLimitPerToken: key must be "token", "subject", "client" or a function');
+  if (typeof passOnStoreError !== 'boolean') setupError('ERR_TOLLGATE_INVALID_OPTION', 'rateLimitPerToken: passOnStoreError must be a boolean');
+  if (typeof prefix !== 'string') setupError('ERR_TOLLGATE_INVALID_OPTION', 'rateLimitPerToken: prefix must be a string');
+  const store = parseStore(options.store);
+  return Object.freeze({ limit, windowMs, key, store, passOnStoreError, prefix });
+}
+
+/** The `10-in-1min` style name of a draft-8 policy (the naming express-rate-limit uses). */
+function policyName(limit: number, windowMs: number): string {
+  const seconds = windowMs / 1000;
+  const minutes = seconds / 60;
+  const hours = minutes / 60;
+  const days = hours / 24;
+  let duration: string;
+  if (seconds < 60) duration = `${seconds}sec`;
+  else if (minutes < 60) duration = `${minutes}min`;
+  else if (hours < 24) duration = `${hours}hr${hours > 1 ? 's' : ''}`;
+  else duration = `${days}day${days > 1 ? 's' : ''}`;
+  return `${limit}-in-${duration}`;
+}
+
+/**
+ * Seconds until the window resets. Read against the wall clock (`Date.now`), as express-rate-limit
+ * does, so both adapters emit the same numbers.
+ */
+function secondsUntilReset(windowMs: number, resetTime: Date | undefined): number {
+  if (resetTime === undefined) return Math.ceil(windowMs / 1000);
+  return Math.max(0, Math.ceil((resetTime.getTime() - Date.now()) / 1000));
+}
+
+/** The draft-8 `pk` parameter: a short digest of the key, so the key itself never leaves the server. */
+function partitionKey(key: string): string {
+  return Buffer.from(createHash('sha256').update(key).digest('hex').slice(0, 12)).toString('base64');
+}
+
+/**
+ * The IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers-08), byte for byte as
+ * express-rate-limit 8 writes them with `standardHeaders: 'draft-8'`, plus `Retry-After`
+ * (RFC 9110 §10.2.3) once the limit is exceeded.
+ */
+function rateLimitHeaders(info: RateLimitInfo, windowMs: number, name: string): Record<string, string> {
+  const reset = secondsUntilReset(windowMs, info.resetTime);
+  const headers: Record<string, string> = {
+    RateLimit: `"${name}"; r=${info.remaining}; t=${reset}`,
+    'RateLimit-Policy': `"${name}"; q=${info.limit}; w=${Math.ceil(windowMs / 1000)}; pk=:${partitionKey(info.key)}:`,
+  };
+  if (info.used > info.limit) headers['Retry-After'] = String(reset);
+  return headers;
+}
+
+const consoleLogger: RateLimitLogger = {
+  error(error, message) {
+    console.error(message ?? 'tollgate: rate-limit error', error);
+  },
+  warn(error, message) {
+    console.warn(message ?? 'tollgate: rate-limit warning', error);
+  },
+};
+
+function storeUnavailable(cause: unknown): TollgateError {
+  return new TollgateError('temporarily_unavailable', 'The rate limit cannot be checked right now', {
+    reason: 'store_unavailable', headers: { 'Retry-After': '1' }, cause,
+  });
+}
+
+function isValidCount(info: unknown): info is ClientRateLimitInfo {
+  if (typeof info !== 'object' || info === null) return false;
+  const { totalHits, resetTime } = info as Partial<ClientRateLimitInfo>;
+  return isPositiveInteger(totalHits) && (resetTime === undefined || (resetTime instanceof Date && !Number.isNaN(resetTime.getTime())));
+}
+
+/** The store seen through the limiter: init awaited (and retried after a failure), failures as 503s. */
+function guardStore(store: RateLimitStore, windowMs: number): RateLimitStore {
+  let ready: Promise<void> | undefined;
+  const initialise = (): Promise<void> => {
+    ready ??= (async () => {
+      await store.init?.(Object.freeze({ windowMs }));
+    })().catch((error: unknown) => {
+      ready = undefined; // the next request tries again: a store down at startup must not stay broken
+      throw error;
+    });
+    return ready;
+  };
+  initialise().catch(() => { /* reported by the first request that needs the store */ });
+
+  const guarded: RateLimitStore = {
+    async increment(key) {
+      try {
+        await initialise();
+        const info: unknown = await store.increment(key);
+        if (!isValidCount(info)) throw new TypeError('the rate-limit store returned an invalid count');
+        return info;
+      } catch (error) {
+        throw storeUnavailable(error);
+      }
+    },
+    async decrement(key) {
+      await initialise();
+      await store.decrement(key);
+    },
+    async resetKey(key) {
+      await initialise();
+      await store.resetKey(key);
+    },
+  };
+  if (typeof store.get === 'function') {
+    guarded.get = async (key) => {
+      await initialise();
+      return store.get!(key);
+    };
+  }
+  if (typeof store.resetAll === 'function') {
+    guarded.resetAll = async () => {
+      await initialise();
+      await store.resetAll!();
+    };
+  }
+  if (store.localKeys !== undefined) guarded.localKeys = store.localKeys;
+  if (store.prefix !== undefined) guarded.prefix = store.prefix;
+  return Object.freeze(guarded);
+}
+
+function keyName(key: RateLimitKey): string {
+  return typeof key === 'function' ? 'custom' : key;
+}
+
+/**
+ * Creates the limiter behind both adapters' `rateLimitPerToken`. Options are validated here,
+ * once; the store is claimed for this limiter and its `init({ windowMs })` is called.
+ */
+export function createRateLimiter(input: RateLimitOptions): RateLimiter {
+  const options = parseRateLimitOptions(input);
+  claimedStores.add(options.store);
+  const { windowMs, passOnStoreError, prefix } = options;
+  const store = guardStore(options.store, windowMs);
+  const logger = consoleLogger;
+
+  async function keyFor(auth: AuthContext): Promise<string> {
+    const { key } = options;
+    let value: string | undefined;
+    if (key === 'subject' && auth.subject !== undefined && auth.subject !== '') value = `subject:${fingerprint(`${auth.issuer}\u0000${auth.subject}`)}`;
+    else if (key === 'client' && auth.clientId !== undefined && auth.clientId !== '') value = `client:${fingerprint(`${auth.issuer}\u0000${auth.clientId}`)}`;
+    else if (typeof key === 'function') {
+      const custom: unknown = await key(auth);
+      if (typeof custom === 'string' && custom !== '') value = `custom:${custom}`;
+    }
+    return `${prefix}${value ?? `token:${auth.fingerprint}`}`;
+  }
+
+  async function limitFor(auth: AuthContext): Promise<number> {
+    const { limit } = options;
+    if (typeof limit === 'number') return limit;
+    const value: unknown = await limit(auth);
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      // Not a TollgateError: the app's limit function is broken, and the request must not pass.
+      throw new TollgateSetupError('ERR_TOLLGATE_INVALID_OPTION', `rateLimitPerToken: the limit function returned ${typeof value === 'number' ? value : typeof value}, not a non-negative integer`);
+    }
+    return value;
+  }
+
+  function rejection(info: RateLimitInfo): TollgateError {
+    return new TollgateError('rate_limited', 'Too many requests: the rate limit is exceeded', {
+      reason: 'rate_limited', headers: rateLimitHeaders(info, windowMs, policyName(info.limit, windowMs)),
+    });
+  }
+
+  async function consume(key: string, limit: number): Promise<RateLimitDecision> {
+    let count: ClientRateLimitInfo;
+    try {
+      count = await store.increment(key);
+    } catch (error) {
+      if (!passOnStoreError) throw error;
+      logger.error(error, 'tollgate: the rate-limit store failed; request allowed without rate limiting (passOnStoreError)');
+      return Object.freeze({ allowed: true, info: undefined, headers: Object.freeze({}), error: undefined });
+    }
+    const info: RateLimitInfo = Object.freeze({
+      limit, used: count.totalHits, remaining: Math.max(limit - count.totalHits, 0), resetTime: count.resetTime, key,
+    });
+    if (count.totalHits > limit) {
+      const error = rejection(info);
+      return Object.freeze({ allowed: false, info, headers: error.headers, error });
+    }
+    return Object.freeze({ allowed: true, info, headers: Object.freeze(rateLimitHeaders(info, windowMs, policyName(limit, windowMs))), error: undefined });
+  }
+
+  async function check(auth: AuthContext | undefined): Promise<RateLimitDecision> {
+    if (auth === undefined) throw notAuthenticated();
+    const [key, limit] = await Promise.all([keyFor(auth), limitFor(auth)]);
+    const decision = await consume(key, limit);
+    if (decision.error !== undefined) throw decision.error;
+    return decision;
+  }
+
+  return Object.freeze({
+    options,
+    policy: {
+      kind: 'rate-limit',
+      limit: typeof options.limit === 'number' ? options.limit : 'dynamic',
+      windowMs,
+      key: keyName(options.key),
+      passOnStoreError,
+    } satisfies RateLimitPolicy,
+    store,
+    logger,
+    keyFor,
+    limitFor,
+    policyName: (limit: number) => policyName(limit, windowMs),
+    consume,
+    rejection,
+    check,
+  });
+}

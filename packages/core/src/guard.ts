@@ -49,3 +49,14 @@ export function forbidden(
   });
   return error;
 }
+
+/** Reports a refusal of an authenticated request (429, 503) to the auth context's sink, and returns the error. */
+export function reportRejection(auth: AuthContext, req: TollgateRequest, error: TollgateError): TollgateError {
+  emitAudit(sinks.get(auth), {
+    type: 'rejected', time: new Date().toISOString(), method: req.method, path: requestPath(req),
+    fingerprint: auth.fingerprint, issuer: auth.issuer, status: error.status, code: error.code, reason: error.reason,
+    ...(auth.subject === undefined ? {} : { subject: auth.subject }),
+    ...(auth.clientId === undefined ? {} : { clientId: auth.clientId }),
+  });
+  return error;
+}

@@ -30,3 +30,6 @@ export { parseDpopOptions, type DpopNonceOptions, type DpopOptions, type ParsedD
 export { revoke, type RevocationRecord, type RevocationTarget } from './revoke.js';
 export { createRateLimiter, parseRateLimitOptions, type ParsedRateLimitOptions, type RateLimitDecision, type RateLimiter, type RateLimitInfo, type RateLimitKey, type RateLimitLimit, type RateLimitLogger, type RateLimitOptions } from './rate-limit.js';
 export { MemoryRateLimitStore, type ClientRateLimitInfo, type MemoryRateLimitStoreOptions, type RateLimitStore, type RateLimitStoreInitOptions } from './rate-limit-store.js';
+export { createReplayGuard, type ReplayOptions } from './replay.js';
+export { MemoryNonceStore, type NonceStore } from './nonce-store.js';
+export { reportRejection } from './guard.js';

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { AuthContext } from './context.js';
-import { TollgateError } from './errors.js';
+import { isTollgateError, TollgateError } from './errors.js';
 import { fingerprint } from './fingerprint.js';
-import { notAuthenticated } from './guard.js';
+import { notAuthenticated, reportRejection } from './guard.js';
+import type { TollgateRequest } from './request.js';
 import type { RateLimitPolicy } from './policy.js';
 import { MemoryRateLimitStore, type ClientRateLimitInfo, type RateLimitStore } from './rate-limit-store.js';
 import { assertKnownOptions, setupError, TollgateSetupError } from './setup-error.js';
@@ -114,7 +115,7 @@ export interface RateLimiter {
    * before it fails closed), then key, limit and count. Rejects with the 401, 429 or 503;
    * resolves with the decision (and its headers) when the request may pass.
    */
-  check(auth: AuthContext | undefined): Promise<RateLimitDecision>;
+  check(auth: AuthContext | undefined, req?: TollgateRequest): Promise<RateLimitDecision>;
 }
 
 const KNOWN = ['limit', 'windowMs', 'key', 'store', 'passOnStoreError', 'prefix'];
@@ -343,11 +344,17 @@ export function createRateLimiter(input: RateLimitOptions): RateLimiter {
     return Object.freeze({ allowed: true, info, headers: Object.freeze(rateLimitHeaders(info, windowMs, policyName(limit, windowMs))), error: undefined });
   }
 
-  async function check(auth: AuthContext | undefined): Promise<RateLimitDecision> {
+  async function check(auth: AuthContext | undefined, req?: TollgateRequest): Promise<RateLimitDecision> {
     if (auth === undefined) throw notAuthenticated();
     const [key, limit] = await Promise.all([keyFor(auth), limitFor(auth)]);
-    const decision = await consume(key, limit);
-    if (decision.error !== undefined) throw decision.error;
+    let decision: RateLimitDecision;
+    try {
+      decision = await consume(key, limit);
+    } catch (error) {
+      if (req !== undefined && isTollgateError(error)) reportRejection(auth, req, error);
+      throw error;
+    }
+    if (decision.error !== undefined) throw req === undefined ? decision.error : reportRejection(auth, req, decision.error);
     return decision;
   }
 

@@ -1,16 +1,16 @@
-import { attachPolicy, createClaimsGuard, createRoleGuard, createScopeGuard, type ClaimsCheck, type Guard, type MatchOptions } from '@tollgate/core';
+import { attachPolicy, createClaimsGuard, createReplayGuard, createRoleGuard, createScopeGuard, type ClaimsCheck, type Guard, type MatchOptions, type ReplayOptions } from '@tollgate/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import './augment.js';
 import { toTollgateRequest } from './request.js';
 
-function middleware(guard: Guard, run: (req: Request, res: Response, next: NextFunction) => void): RequestHandler {
-  return attachPolicy(run, guard.policy);
-}
-
-function checkWith(guard: Guard) {
-  return (req: Request, next: NextFunction): void => {
-    guard.check(req.auth, toTollgateRequest(req)).then(() => next(), next);
+/** Wraps a core guard in an Express middleware named `name` (names show up in stack traces and reports). */
+function middleware(guard: Guard, name: string): RequestHandler {
+  const named: Record<string, RequestHandler> = {
+    [name](req: Request, _res: Response, next: NextFunction): void {
+      guard.check(req.auth, toTollgateRequest(req)).then(() => next(), next);
+    },
   };
+  return attachPolicy(named[name]!, guard.policy);
 }
 
 /**
@@ -18,27 +18,23 @@ function checkWith(guard: Guard) {
  * by default). Without an `authenticate` before it, it answers 401.
  */
 export function requireScopes(scopes: string | readonly string[], options?: MatchOptions): RequestHandler {
-  const guard = createScopeGuard(scopes, options);
-  const check = checkWith(guard);
-  return middleware(guard, function tollgateRequireScopes(req, _res, next) {
-    check(req, next);
-  });
+  return middleware(createScopeGuard(scopes, options), 'tollgateRequireScopes');
 }
 
 /** 403 unless the token grants `roles` (exact matching; `match: 'all'` by default). */
 export function requireRoles(roles: string | readonly string[], options?: MatchOptions): RequestHandler {
-  const guard = createRoleGuard(roles, options);
-  const check = checkWith(guard);
-  return middleware(guard, function tollgateRequireRoles(req, _res, next) {
-    check(req, next);
-  });
+  return middleware(createRoleGuard(roles, options), 'tollgateRequireRoles');
 }
 
 /** 403 unless the claims pass `check`: an object of expected values or a predicate. */
 export function requireClaims(check: ClaimsCheck, description?: string): RequestHandler {
-  const guard = createClaimsGuard(check, description);
-  const run = checkWith(guard);
-  return middleware(guard, function tollgateRequireClaims(req, _res, next) {
-    run(req, next);
-  });
+  return middleware(createClaimsGuard(check, description), 'tollgateRequireClaims');
+}
+
+/**
+ * 401 `invalid_token` when the token's `jti` was already used while the token is still valid;
+ * a token without `jti` is refused. Share a `RedisNonceStore` when the app runs on several instances.
+ */
+export function preventReplay(options?: ReplayOptions): RequestHandler {
+  return middleware(createReplayGuard(options), 'tollgatePreventReplay');
 }

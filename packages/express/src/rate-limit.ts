@@ -1,7 +1,8 @@
-import { attachPolicy, createRateLimiter, notAuthenticated, type AuthContext, type RateLimitInfo, type RateLimitOptions } from '@tollgate/core';
+import { attachPolicy, createRateLimiter, notAuthenticated, reportRejection, type AuthContext, type RateLimitInfo, type RateLimitOptions } from '@tollgate/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import './augment.js';
+import { toTollgateRequest } from './request.js';
 
 // Set by express-rate-limit before it asks for the policy name and before the handler runs.
 type LimitedRequest = Request & { rateLimit: RateLimitInfo };
@@ -32,7 +33,7 @@ export function rateLimitPerToken(options: RateLimitOptions): RequestHandler {
     legacyHeaders: false,
     store: limiter.store,
     passOnStoreError: limiter.options.passOnStoreError,
-    handler: (req: Request, _res: Response, next: NextFunction) => next(limiter.rejection((req as LimitedRequest).rateLimit)),
+    handler: (req: Request, _res: Response, next: NextFunction) => next(reportRejection(authOf(req), toTollgateRequest(req), limiter.rejection((req as LimitedRequest).rateLimit))),
     logger: limiter.logger,
     // The key comes from the token, not the IP, and core checks store reuse and zero limits itself.
     validate: {

@@ -1,4 +1,4 @@
-import { attachPolicy, createClaimsGuard, createRoleGuard, createScopeGuard, type ClaimsCheck, type Guard, type MatchOptions } from '@tollgate/core';
+import { attachPolicy, createClaimsGuard, createReplayGuard, createRoleGuard, createScopeGuard, type ClaimsCheck, type Guard, type MatchOptions, type ReplayOptions } from '@tollgate/core';
 import type { Context, Middleware, Next } from 'koa';
 import './augment.js';
 import { toTollgateRequest } from './request.js';
@@ -32,4 +32,12 @@ export function requireRoles(roles: string | readonly string[], options?: MatchO
 /** 403 unless the claims pass `check`: an object of expected values or a predicate. */
 export function requireClaims(check: ClaimsCheck, description?: string): Middleware {
   return middleware(createClaimsGuard(check, description), 'tollgateRequireClaims');
+}
+
+/**
+ * 401 `invalid_token` when the token's `jti` was already used while the token is still valid;
+ * a token without `jti` is refused. Share a `RedisNonceStore` when the app runs on several instances.
+ */
+export function preventReplay(options?: ReplayOptions): Middleware {
+  return middleware(createReplayGuard(options), 'tollgatePreventReplay');
 }

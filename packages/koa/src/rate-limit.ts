@@ -1,6 +1,7 @@
 import { attachPolicy, createRateLimiter, type RateLimitInfo, type RateLimitOptions } from '@tollgate/core';
 import type { Context, Middleware, Next } from 'koa';
 import './augment.js';
+import { toTollgateRequest } from './request.js';
 
 /**
  * 429 `rate_limited` once a token (or its subject or client, see `key`) exceeds `limit`
@@ -19,7 +20,7 @@ import './augment.js';
 export function rateLimitPerToken(options: RateLimitOptions): Middleware {
   const limiter = createRateLimiter(options);
   async function tollgateRateLimitPerToken(ctx: Context, next: Next): Promise<void> {
-    const decision = await limiter.check(ctx.state.auth);
+    const decision = await limiter.check(ctx.state.auth, toTollgateRequest(ctx));
     for (const [name, value] of Object.entries(decision.headers)) ctx.append(name, value);
     if (decision.info !== undefined) (ctx.state as { rateLimit?: RateLimitInfo }).rateLimit = decision.info;
     await next();

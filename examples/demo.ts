@@ -65,6 +65,8 @@ const examples: { what: string; method: string; path: string; token?: string; ex
   { what: 'writer creates an order', method: 'POST', path: '/v1/orders', token: tokens.writer, expect: 201 },
   { what: 'writer is no admin', method: 'GET', path: '/v1/admin/stats', token: tokens.writer, expect: 403 },
   { what: 'admin reads stats', method: 'GET', path: '/v1/admin/stats', token: tokens.admin, expect: 200 },
+  { what: 'admin deletes an order with a one-time token', method: 'DELETE', path: '/v1/orders/1', token: tokens.admin, expect: 204 },
+  { what: 'the same one-time token again: replayed', method: 'DELETE', path: '/v1/orders/1', token: tokens.admin, expect: 401 },
   { what: 'expired token', method: 'GET', path: '/v1/orders', token: tokens.expired, expect: 401 },
   { what: 'token for another audience', method: 'GET', path: '/v1/orders', token: tokens.otherAudience, expect: 401 },
 ];
@@ -77,8 +79,9 @@ function curl(e: (typeof examples)[number]): string {
 }
 
 function report(list: RouteDescription[]): string {
-  const rows = list.map((r) => [r.method, r.path, r.protected ? 'token' : 'OPEN', r.scopes.join(' ') || '-', r.roles.join(' ') || '-']);
-  const head = ['METHOD', 'PATH', 'AUTH', 'SCOPES', 'ROLES'];
+  const limits = (r: RouteDescription) => r.rateLimit.map((l) => `${l.limit === 'dynamic' ? 'tiered' : l.limit} per ${l.windowMs / 1000}s per ${l.key}`).join(', ') || '-';
+  const rows = list.map((r) => [r.method, r.path, r.protected ? 'token' : 'OPEN', r.scopes.join(' ') || '-', r.roles.join(' ') || '-', r.replayProtected ? 'yes' : '-', limits(r)]);
+  const head = ['METHOD', 'PATH', 'AUTH', 'SCOPES', 'ROLES', 'ONE-TIME', 'RATE LIMIT'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(head), ...rows.map(line)].join('\n');

@@ -1,5 +1,5 @@
 import express, { type Express } from 'express';
-import { authenticate, errorHandler, requireRoles, requireScopes, type AuthenticateOptions } from '@tollgate/express';
+import { authenticate, errorHandler, preventReplay, rateLimitPerToken, requireRoles, requireScopes, type AuthenticateOptions } from '@tollgate/express';
 import { authOptionsFromEnv, createOrderBook } from './config.js';
 
 /** The orders API, protected by Tollgate: a public health route, read and write scopes, an admin route. */
@@ -14,6 +14,7 @@ export function createApp(auth: AuthenticateOptions = authOptionsFromEnv()): Exp
 
   const v1 = express.Router();
   v1.use(authenticate(auth));
+  v1.use(rateLimitPerToken({ limit: (token) => (token.claims.plan === 'pro' ? 1000 : 100), windowMs: 60_000 }));
   v1.get('/orders', requireScopes('orders:read'), (_req, res) => {
     res.json(orders.list());
   });
@@ -26,7 +27,7 @@ export function createApp(auth: AuthenticateOptions = authOptionsFromEnv()): Exp
     const item = typeof req.body?.item === 'string' ? req.body.item : 'unnamed';
     res.status(201).json(orders.add(item, req.auth?.subject ?? 'unknown'));
   });
-  v1.delete('/orders/:id', requireScopes('orders:write'), requireRoles('admin'), (req, res) => {
+  v1.delete('/orders/:id', requireScopes('orders:write'), requireRoles('admin'), preventReplay(), (req, res) => {
     res.status(orders.remove(String(req.params.id)) ? 204 : 404).end();
   });
   v1.get('/admin/stats', requireRoles('admin'), (_req, res) => {

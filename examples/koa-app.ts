@@ -1,6 +1,6 @@
 import Koa from 'koa';
 import Router from '@koa/router';
-import { authenticate, errorHandler, requireRoles, requireScopes, type AuthenticateOptions } from '@tollgate/koa';
+import { authenticate, errorHandler, preventReplay, rateLimitPerToken, requireRoles, requireScopes, type AuthenticateOptions } from '@tollgate/koa';
 import { authOptionsFromEnv, createOrderBook } from './config.js';
 
 /** The same orders API as the Express example, on Koa and @koa/router. */
@@ -16,6 +16,7 @@ export function createApp(auth: AuthenticateOptions = authOptionsFromEnv()): Koa
 
   const v1 = new Router({ prefix: '/v1' });
   v1.use(authenticate(auth));
+  v1.use(rateLimitPerToken({ limit: (token) => (token.claims.plan === 'pro' ? 1000 : 100), windowMs: 60_000 }));
   v1.get('/orders', requireScopes('orders:read'), (ctx) => {
     ctx.body = orders.list();
   });
@@ -30,7 +31,7 @@ export function createApp(auth: AuthenticateOptions = authOptionsFromEnv()): Koa
     ctx.status = 201;
     ctx.body = orders.add('unnamed', ctx.state.auth?.subject ?? 'unknown');
   });
-  v1.delete('/orders/:id', requireScopes('orders:write'), requireRoles('admin'), (ctx) => {
+  v1.delete('/orders/:id', requireScopes('orders:write'), requireRoles('admin'), preventReplay(), (ctx) => {
     ctx.status = orders.remove(ctx.params.id ?? '') ? 204 : 404;
   });
   v1.get('/admin/stats', requireRoles('admin'), (ctx) => {

@@ -17,7 +17,7 @@ describe.each(eachFramework)('%s: audit events', (_name, framework: Framework) =
       path: '/orders',
       guards: (t) => [
         t.authenticate({ ...idp.authenticateOptions(), audit: (e) => events.push(e) }),
-        (t.rateLimitPerToken as (o: object) => unknown)({ limit: 1, windowMs: 60_000 }),
+        t.rateLimitPerToken({ limit: 1, windowMs: 60_000 }),
         t.requireScopes('orders:read'),
       ],
     }]);

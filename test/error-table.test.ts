@@ -37,6 +37,8 @@ describe.each(eachFramework)('%s: error table', (_name, framework: Framework) =>
     { method: 'get', path: '/query', guards: (t) => [t.authenticate({ ...options(), tokenLocations: { header: true, query: true } })] },
     { method: 'get', path: '/down', guards: (t) => [t.authenticate(down.authenticateOptions())] },
     { method: 'get', path: '/broken-store', guards: (t) => [t.authenticate({ ...options(), revocation: brokenStore })] },
+    { method: 'delete', path: '/orders', guards: (t) => [t.authenticate(options()), t.preventReplay()] },
+    { method: 'get', path: '/limited', guards: (t) => [t.authenticate(options()), t.rateLimitPerToken({ limit: 1, windowMs: 60_000 })] },
   ]);
   const mint = (claims: Record<string, unknown> = {}, header: Record<string, unknown> = { typ: 'at+jwt' }) =>
     idp.mint({ scope: 'orders:read', ...claims }, { header });
@@ -92,6 +94,26 @@ describe.each(eachFramework)('%s: error table', (_name, framework: Framework) =>
     const response = await bearer('/orders', token);
     expect(response.status).toBe(401);
     expect(response.headers['www-authenticate']).toContain('error_description="The access token was revoked"');
+  });
+
+  it('replayed: 401 invalid_token', async () => {
+    const server = app();
+    const token = await mint();
+    expect((await request(server).delete('/orders').set('Authorization', `Bearer ${token}`)).status).toBe(200);
+    const response = await request(server).delete('/orders').set('Authorization', `Bearer ${token}`);
+    expect(response.status).toBe(401);
+    expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token", error_description="The access token was already used"');
+  });
+
+  it('rate limit exceeded: 429 with Retry-After and RateLimit headers', async () => {
+    const server = app();
+    const token = await mint();
+    expect((await request(server).get('/limited').set('Authorization', `Bearer ${token}`)).status).toBe(200);
+    const response = await request(server).get('/limited').set('Authorization', `Bearer ${token}`);
+    expect(response.status).toBe(429);
+    expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+    expect(response.headers['ratelimit-policy']).toMatch(/^"[^"]+"; q=1; w=60/);
+    expect(response.headers.ratelimit).toMatch(/^"[^"]+"; r=0; t=\d+$/);
   });
 
   it('missing scope: 403 insufficient_scope naming the scopes', async () => {

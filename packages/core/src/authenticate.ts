@@ -5,7 +5,7 @@ import { isTollgateError, TollgateError } from './errors.js';
 import { extractToken, type ExtractOptions } from './extract.js';
 import { fingerprint } from './fingerprint.js';
 import { parseAuthenticateOptions, type AuthenticateOptions, type ParsedAuthenticateOptions } from './options.js';
-import type { AuthenticatePolicy } from './policy.js';
+import { deepFreeze, type AuthenticatePolicy } from './policy.js';
 import { isPreflight, requestPath, type TollgateRequest } from './request.js';
 import { TokenCache } from './token-cache.js';
 import { verifyToken } from './verify.js';
@@ -88,8 +88,9 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
     if (jkt !== undefined && typeof jkt !== 'string') throw new TollgateError('invalid_token', 'The access token has an invalid cnf claim', { reason: 'invalid_claim', challenge: [...challenges] });
     const auth: AuthContext = Object.freeze({
       token,
-      header: Object.freeze(header),
-      claims: Object.freeze(claims),
+      // Deeply frozen: the context is cached and shared, so no handler may change what the next request sees.
+      header: deepFreeze(header),
+      claims: deepFreeze(claims),
       subject: stringClaim(claims.sub),
       clientId: stringClaim(claims.client_id) ?? stringClaim(claims.azp),
       issuer: claims.iss ?? issuer.issuers[0]!,

@@ -56,7 +56,8 @@ export type PolicyDescriptor = AuthenticatePolicy | ScopesPolicy | RolesPolicy |
 /** Registered globally so that two copies of core still recognise each other's middlewares. */
 export const POLICY = Symbol.for('tollgate.policy');
 
-function deepFreeze<T>(value: T): T {
+/** Freezes a value and everything it holds. */
+export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     for (const v of Object.values(value)) deepFreeze(v);
     Object.freeze(value);

@@ -38,6 +38,15 @@ describe('createAuthenticator', () => {
     expect(Object.isFrozen(auth)).toBe(true);
   });
 
+  it('shares cached contexts deeply frozen, so a handler cannot change what the next request sees', async () => {
+    const authenticator = createAuthenticator(idp.authenticateOptions());
+    const token = await idp.mint({ realm_access: { roles: ['user'] } });
+    const first = await authenticator.authenticate(get(token));
+    expect(() => { (first.claims.realm_access as { roles: string[] }).roles.push('admin'); }).toThrow(TypeError);
+    const second = await authenticator.authenticate(get(token));
+    expect(second.claims.realm_access).toEqual({ roles: ['user'] });
+  });
+
   it('trusts several issuers, each with its own keys and audience, chosen by iss', async () => {
     const options: AuthenticateOptions = { issuers: [idp.authenticateOptions(), other.authenticateOptions()] };
     expect(await outcome(options, get(await idp.mint()))).toBe('ok:user-1');

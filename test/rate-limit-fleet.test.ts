@@ -3,22 +3,19 @@
  * Each instance is test/fixtures/rate-limit-server.ts, spawned with tsx.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { createTestIssuer, type TestIssuer } from '@tollgate/testing';
+import { startInstance, type Instance } from './fixtures/instances.js';
 import { statuses } from './fixtures/rate-limit-scenarios.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RUN = `tollgate-fleet:${randomUUID()}:`;
 
 let idp: TestIssuer;
 let redis: Redis;
-const children: ChildProcess[] = [];
+const instances: Instance[] = [];
 
 beforeAll(async () => {
   idp = await createTestIssuer();
@@ -26,48 +23,20 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(children.map(stop));
+  await Promise.all(instances.map((i) => i.stop()));
   const keys = await redis.keys(`${RUN}*`);
   if (keys.length > 0) await redis.del(...keys);
   await redis.quit();
   await idp.close();
 });
 
-/** Starts one instance and resolves with its origin once it listens (within 30 s, or fails). */
+/** Starts one instance and resolves with its origin once it listens. */
 async function start(framework: 'express' | 'koa', prefix: string, limit: number): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/rate-limit-server.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env, TSX_TSCONFIG_PATH: 'tsconfig.test.json', NODE_OPTIONS: '', FRAMEWORK: framework, REDIS_URL, RL_PREFIX: prefix, RL_LIMIT: String(limit),
-      ISSUER: idp.issuer, AUDIENCE: idp.audience, JWKS_URI: idp.jwksUri,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const instance = await startInstance('test/fixtures/rate-limit-server.ts', {
+    FRAMEWORK: framework, REDIS_URL, RL_PREFIX: prefix, RL_LIMIT: String(limit), ISSUER: idp.issuer, AUDIENCE: idp.audience, JWKS_URI: idp.jwksUri,
   });
-  children.push(child);
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-  return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${framework} instance did not start: ${stderr}`)), 30_000);
-    let stdout = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const line = stdout.split('\n').find((l) => l.startsWith('{'));
-      if (line === undefined) return;
-      clearTimeout(timer);
-      resolve(`http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${framework} instance exited (${code}): ${stderr}`));
-    });
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  await exited;
+  instances.push(instance);
+  return instance.origin;
 }
 
 describe('rateLimitPerToken across processes', () => {

@@ -11,7 +11,7 @@ export { notAuthenticated, type Guard } from './guard.js';
 export { TollgateError, isTollgateError, type TollgateErrorOptions } from './errors.js';
 export { ERROR_TABLE, type RejectionReason, type TollgateErrorCode } from './error-codes.js';
 export { buildChallenge, type Challenge } from './challenge.js';
-export { TollgateSetupError, type SetupErrorCode } from './setup-error.js';
+export { assertKnownOptions, nonNegative, setupError, TollgateSetupError, type SetupErrorCode } from './setup-error.js';
 export { emitAudit, pinoAuditSink, type AuditEvent, type AuditSink, type AuthenticatedEvent, type ForbiddenEvent, type LevelLogger, type RejectedEvent } from './audit.js';
 export {
   attachPolicy, describeRoute, joinPaths, POLICY, readPolicy,
@@ -31,5 +31,5 @@ export { revoke, type RevocationRecord, type RevocationTarget } from './revoke.j
 export { createRateLimiter, parseRateLimitOptions, type ParsedRateLimitOptions, type RateLimitDecision, type RateLimiter, type RateLimitInfo, type RateLimitKey, type RateLimitLimit, type RateLimitLogger, type RateLimitOptions } from './rate-limit.js';
 export { MemoryRateLimitStore, type ClientRateLimitInfo, type MemoryRateLimitStoreOptions, type RateLimitStore, type RateLimitStoreInitOptions } from './rate-limit-store.js';
 export { createReplayGuard, type ReplayOptions } from './replay.js';
-export { MemoryNonceStore, type NonceStore } from './nonce-store.js';
+export { assertTtl, MemoryNonceStore, type MemoryNonceStoreOptions, type NonceStore } from './nonce-store.js';
 export { reportRejection } from './guard.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { TollgateError } from './errors.js';
-import { notAuthenticated, type Guard } from './guard.js';
+import { notAuthenticated, reportRejection, type Guard } from './guard.js';
 import { MemoryNonceStore, type NonceStore } from './nonce-store.js';
 import type { ReplayPolicy } from './policy.js';
 import { assertKnownOptions, nonNegative, setupError } from './setup-error.js';
@@ -15,6 +15,18 @@ export interface ReplayOptions {
   prefix?: string;
   /** The clock, in ms. Default `Date.now`. */
   now?: () => number;
+}
+
+// Longer keys are hashed: a jti is the client's to choose, the store's key size is not.
+const MAX_RAW_KEY = 200;
+
+/**
+ * The store key of one token: `issuer|jti` (a jti is unique per issuer only), or its SHA-256
+ * when long. A raw key always holds `|` and a hashed one never does, so the two cannot collide.
+ */
+function replayKey(prefix: string, issuer: string, jti: string): string {
+  const raw = `${issuer}|${jti}`;
+  return prefix + (raw.length <= MAX_RAW_KEY ? raw : `sha256:${createHash('sha256').update(raw).digest('base64url')}`);
 }
 
 function storeName(store: NonceStore): string {
@@ -40,22 +52,24 @@ export function createReplayGuard(options: ReplayOptions = {}): Guard<ReplayPoli
   const now = options.now ?? Date.now;
   const guard: Guard<ReplayPolicy> = {
     policy: { kind: 'replay', store: storeName(store) },
-    async check(auth) {
+    async check(auth, req) {
       if (auth === undefined) throw notAuthenticated();
+      const refuse = (error: TollgateError): TollgateError => reportRejection(auth, req, error);
       const { jti } = auth.claims;
       if (typeof jti !== 'string' || jti === '') {
-        throw new TollgateError('invalid_token', 'The access token has no jti claim', { reason: 'missing_jti', challenge: { scheme: auth.scheme } });
+        throw refuse(new TollgateError('invalid_token', 'The access token has no jti claim', { reason: 'missing_jti', challenge: { scheme: auth.scheme } }));
       }
-      // One key per issuer and jti, hashed so that a hostile jti cannot shape the store's keys.
-      const key = prefix + createHash('sha256').update(`${auth.issuer}\u0000${jti}`).digest('base64url');
+      // Remembered while any instance could still accept the token: until exp plus the tolerance.
       const ttl = auth.expiresAt.getTime() - now() + tolerance;
+      if (ttl <= 0) throw refuse(new TollgateError('invalid_token', 'The access token expired', { reason: 'expired', challenge: { scheme: auth.scheme } }));
       let first: boolean;
       try {
-        first = ttl > 0 && (await store.claim(key, ttl));
+        first = await store.claim(replayKey(prefix, auth.issuer, jti), Math.ceil(ttl));
       } catch (error) {
-        throw new TollgateError('temporarily_unavailable', 'Token replays cannot be checked right now', { reason: 'store_unavailable', headers: { 'Retry-After': '1' }, cause: error });
+        // Fail closed: a store that cannot answer (down, slow, full) never lets a replay through.
+        throw refuse(new TollgateError('temporarily_unavailable', 'Token replays cannot be checked right now', { reason: 'store_unavailable', headers: { 'Retry-After': '1' }, cause: error }));
       }
-      if (!first) throw new TollgateError('invalid_token', 'The access token was already used', { reason: 'replayed', challenge: { scheme: auth.scheme } });
+      if (!first) throw refuse(new TollgateError('invalid_token', 'The access token was already used', { reason: 'replayed', challenge: { scheme: auth.scheme } }));
     },
   };
   return Object.freeze(guard);

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { nonNegative, setupError } from './setup-error.js';
+import { assertKnownOptions, nonNegative, setupError } from './setup-error.js';
 
 /** The claims a revocation check looks at. */
 export interface RevocationSubject {
@@ -26,6 +26,11 @@ export class StoreFullError extends Error {
   override readonly name = 'StoreFullError';
 }
 
+// An `Invalid Date` compares false with everything, so it would silently revoke nothing.
+function assertRevocationTime(value: Date, name: string): void {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new TypeError(`${name} must be a valid Date`);
+}
+
 /**
  * An in-process {@link RevocationStore}, bounded to `max` token entries and `max` subjects.
  * It never forgets a live revocation to make room: when full of live entries, `revokeToken`
@@ -39,13 +44,17 @@ export class MemoryRevocationStore implements RevocationStore {
   readonly #now: () => number;
 
   constructor(options: { max?: number; now?: () => number } = {}) {
+    assertKnownOptions(options, ['max', 'now'], 'MemoryRevocationStore');
     this.#max = nonNegative(options.max, 'MemoryRevocationStore.max', 100_000);
     if (!Number.isInteger(this.#max) || this.#max < 1) setupError('ERR_TOLLGATE_INVALID_OPTION', 'MemoryRevocationStore.max must be a positive integer');
+    if (options.now !== undefined && typeof options.now !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', 'MemoryRevocationStore.now must be a function');
     this.#now = options.now ?? Date.now;
-    this.#tokens = new LRUCache({ max: this.#max, ttlAutopurge: false, perf: { now: () => this.#now() } });
+    // ttlResolution 0: read the clock on every check, never a cached (outdated) time.
+    this.#tokens = new LRUCache({ max: this.#max, ttlAutopurge: false, ttlResolution: 0, perf: { now: () => this.#now() } });
   }
 
   async revokeToken(jti: string, expiresAt: Date): Promise<void> {
+    assertRevocationTime(expiresAt, 'revokeToken: expiresAt');
     const ttl = expiresAt.getTime() - this.#now();
     if (ttl <= 0) return;
     if (!this.#tokens.has(jti) && this.#tokens.size >= this.#max) {
@@ -56,6 +65,7 @@ export class MemoryRevocationStore implements RevocationStore {
   }
 
   async revokeSubject(subject: string, issuedBefore: Date): Promise<void> {
+    assertRevocationTime(issuedBefore, 'revokeSubject: issuedBefore');
     const before = issuedBefore.getTime();
     const current = this.#subjects.get(subject);
     if (current === undefined && this.#subjects.size >= this.#max) throw new StoreFullError('the revocation store is full of subjects');

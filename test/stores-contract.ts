@@ -1,0 +1,164 @@
+/**
+ * The contracts every nonce store and every revocation store must meet, run unchanged against
+ * the memory stores (packages/core/test) and the Redis stores with both clients (packages/redis/test).
+ *
+ * Time is the harness's: a memory store's injected clock moves at once, a Redis store waits in
+ * real time for short PX expiries. Expiry is then polled through the same `elapse`, so the
+ * memory suites never sleep and the Redis suites sleep no longer than Redis needs.
+ */
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import type { NonceStore } from '../packages/core/src/nonce-store.js';
+import type { RevocationStore } from '../packages/core/src/revocation.js';
+
+/** One fresh store of an implementation, with the clock it runs on. */
+export interface StoreHarness<S> {
+  store: S;
+  /** The store's clock, in ms. */
+  now(): number;
+  /** Lets `ms` pass for the store: moves its injected clock, or waits in real time. */
+  elapse(ms: number): Promise<void>;
+  /** Disposes of the store (not of shared clients). */
+  close?(): Promise<void>;
+}
+
+/** Builds a fresh harness; called before each test. */
+export type MakeStore<S> = () => StoreHarness<S> | Promise<StoreHarness<S>>;
+
+/** The TTL of expiry tests: short, so Redis suites wait little, yet long enough that a loaded machine reads the entry before it expires. */
+const SHORT_MS = 500;
+
+/** Polls `check` until it yields true, letting time pass through the harness; false at the deadline. */
+async function eventually(harness: StoreHarness<unknown>, check: () => Promise<boolean>, attempts = 100): Promise<boolean> {
+  for (let i = 0; i < attempts; i += 1) {
+    if (await check()) return true;
+    await harness.elapse(10);
+  }
+  return false;
+}
+
+function useHarness<S>(makeStore: MakeStore<S>): () => StoreHarness<S> {
+  let harness: StoreHarness<S> | undefined;
+  beforeEach(async () => { harness = await makeStore(); });
+  afterEach(async () => { await harness?.close?.(); harness = undefined; });
+  return () => harness!;
+}
+
+/** Registers the shared {@link NonceStore} contract for one implementation. */
+export function nonceStoreContract(name: string, makeStore: MakeStore<NonceStore>): void {
+  describe(`${name}: nonce store contract`, () => {
+    const current = useHarness(makeStore);
+    let key: string;
+    beforeEach(() => { key = `contract:${randomUUID()}`; });
+
+    it('answers true for the first claim of a key and false for the second', async () => {
+      const { store } = current();
+      await expect(store.claim(key, 60_000)).resolves.toBe(true);
+      await expect(store.claim(key, 60_000)).resolves.toBe(false);
+    });
+
+    it('keeps distinct keys independent', async () => {
+      const { store } = current();
+      await expect(store.claim(`${key}:a`, 60_000)).resolves.toBe(true);
+      await expect(store.claim(`${key}:b`, 60_000)).resolves.toBe(true);
+      await expect(store.claim(`${key}:a`, 60_000)).resolves.toBe(false);
+      await expect(store.claim(`${key}:b`, 60_000)).resolves.toBe(false);
+    });
+
+    it('frees a key once its ttl has passed', async () => {
+      const harness = current();
+      await expect(harness.store.claim(key, SHORT_MS)).resolves.toBe(true);
+      await expect(harness.store.claim(key, SHORT_MS)).resolves.toBe(false);
+      await harness.elapse(SHORT_MS + 1);
+      await expect(eventually(harness, () => harness.store.claim(key, 60_000))).resolves.toBe(true);
+      // Claimed again, with a long ttl: used once more.
+      await expect(harness.store.claim(key, 60_000)).resolves.toBe(false);
+    });
+
+    it('lets exactly one of 20 concurrent claims of one key win', async () => {
+      const { store } = current();
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.claim(key, 60_000)));
+      expect(results.filter((first) => first)).toHaveLength(1);
+    });
+
+    it('rejects a ttl that is not a positive, finite number', async () => {
+      const { store } = current();
+      for (const ttl of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) await expect(store.claim(`${key}:${ttl}`, ttl)).rejects.toThrow();
+    });
+  });
+}
+
+/** Registers the shared {@link RevocationStore} contract for one implementation. */
+export function revocationStoreContract(name: string, makeStore: MakeStore<RevocationStore>): void {
+  describe(`${name}: revocation store contract`, () => {
+    const current = useHarness(makeStore);
+    let id: string;
+    beforeEach(() => { id = randomUUID(); });
+    const seconds = (ms: number) => Math.floor(ms / 1000);
+
+    it('revokes a token by jti until its expiresAt, then forgets it', async () => {
+      const harness = current();
+      const { store } = harness;
+      await store.revokeToken(`jti-${id}`, new Date(harness.now() + SHORT_MS));
+      await expect(store.isRevoked({ jti: `jti-${id}` })).resolves.toBe(true);
+      await expect(store.isRevoked({ jti: `other-${id}` })).resolves.toBe(false);
+      await harness.elapse(SHORT_MS + 1);
+      await expect(eventually(harness, async () => !(await store.isRevoked({ jti: `jti-${id}` })))).resolves.toBe(true);
+    });
+
+    it('ignores a token revocation whose expiresAt has passed', async () => {
+      const harness = current();
+      await harness.store.revokeToken(`jti-${id}`, new Date(harness.now() - 1000));
+      await expect(harness.store.isRevoked({ jti: `jti-${id}` })).resolves.toBe(false);
+    });
+
+    it('revokes the tokens of a subject issued before the cut-off, not those issued after', async () => {
+      const harness = current();
+      const cutoff = harness.now();
+      await harness.store.revokeSubject(`alice-${id}`, new Date(cutoff));
+      await expect(harness.store.isRevoked({ sub: `alice-${id}`, iat: seconds(cutoff) - 60 })).resolves.toBe(true);
+      await expect(harness.store.isRevoked({ sub: `alice-${id}`, iat: seconds(cutoff) + 60 })).resolves.toBe(false);
+      await expect(harness.store.isRevoked({ sub: `alice-${id}`, jti: `jti-${id}`, iat: seconds(cutoff) - 60 })).resolves.toBe(true);
+    });
+
+    it('counts a token of a revoked subject without iat as revoked', async () => {
+      const harness = current();
+      await harness.store.revokeSubject(`alice-${id}`, new Date(harness.now()));
+      await expect(harness.store.isRevoked({ sub: `alice-${id}` })).resolves.toBe(true);
+      await expect(harness.store.isRevoked({ sub: `alice-${id}`, jti: `jti-${id}` })).resolves.toBe(true);
+    });
+
+    it('leaves other subjects, and tokens of no revoked subject, unaffected', async () => {
+      const harness = current();
+      const cutoff = harness.now();
+      await harness.store.revokeSubject(`alice-${id}`, new Date(cutoff));
+      await expect(harness.store.isRevoked({ sub: `bob-${id}`, iat: seconds(cutoff) - 60 })).resolves.toBe(false);
+      await expect(harness.store.isRevoked({ sub: `bob-${id}` })).resolves.toBe(false);
+      await expect(harness.store.isRevoked({ jti: `jti-${id}`, iat: seconds(cutoff) - 60 })).resolves.toBe(false);
+      await expect(harness.store.isRevoked({})).resolves.toBe(false);
+    });
+
+    it('keeps the latest subject cut-off: an earlier one never lowers it', async () => {
+      const harness = current();
+      const cutoff = harness.now();
+      await harness.store.revokeSubject(`alice-${id}`, new Date(cutoff));
+      await harness.store.revokeSubject(`alice-${id}`, new Date(cutoff - 3_600_000));
+      await expect(harness.store.isRevoked({ sub: `alice-${id}`, iat: seconds(cutoff) - 60 })).resolves.toBe(true);
+    });
+
+    it('keeps jti and subject revocations apart, even for equal strings', async () => {
+      const harness = current();
+      const cutoff = harness.now();
+      await harness.store.revokeToken(`x-${id}`, new Date(cutoff + 60_000));
+      await harness.store.revokeSubject(`y-${id}`, new Date(cutoff));
+      await expect(harness.store.isRevoked({ sub: `x-${id}`, iat: seconds(cutoff) - 60 })).resolves.toBe(false);
+      await expect(harness.store.isRevoked({ jti: `y-${id}` })).resolves.toBe(false);
+    });
+
+    it('rejects an invalid Date instead of revoking nothing', async () => {
+      const { store } = current();
+      await expect(store.revokeToken(`jti-${id}`, new Date(Number.NaN))).rejects.toThrow(TypeError);
+      await expect(store.revokeSubject(`alice-${id}`, new Date(Number.NaN))).rejects.toThrow(TypeError);
+    });
+  });
+}

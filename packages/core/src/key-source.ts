@@ -1,4 +1,4 @@
-import { createPublicKey, KeyObject, type webcrypto } from 'node:crypto';
+import { createPublicKey, createSecretKey, KeyObject, type webcrypto } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
 import { minimumSecretLength, parseAlgorithms, type Algorithm } from './algorithms.js';
 import { setupError } from './setup-error.js';
@@ -44,7 +44,7 @@ export class KeySourceUnavailableError extends Error {
 export interface KeySource {
   readonly kind: 'symmetric' | 'asymmetric';
   readonly algorithms: readonly Algorithm[];
-  readonly key: KeyObject | CryptoKey | Uint8Array | JWTVerifyGetKey;
+  readonly key: KeyObject | CryptoKey | JWTVerifyGetKey;
   /** Fetches a remote set now, so that the first request does not pay for it. */
   warmup(): Promise<void>;
 }
@@ -175,7 +175,9 @@ export function createKeySource(options: KeySourceOptions, context: { name: stri
     const algorithms = parseAlgorithms(options.algorithms ?? ['HS256'], algName, 'symmetric');
     const min = minimumSecretLength(algorithms);
     if (secret.byteLength < min) setupError('ERR_TOLLGATE_WEAK_SECRET', `${context.name}: the secret must be at least ${min} bytes for ${algorithms.join(', ')}`);
-    return { kind: 'symmetric', algorithms, key: secret, warmup: async () => {} };
+    // A KeyObject, not raw bytes: jose imports a KeyObject once per algorithm and caches it,
+    // where raw bytes would be imported again on every verification.
+    return { kind: 'symmetric', algorithms, key: createSecretKey(secret), warmup: async () => {} };
   }
   if (options.publicKey !== undefined) {
     const key = toPublicKey(options.publicKey);

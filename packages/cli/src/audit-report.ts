@@ -1,0 +1,92 @@
+import type { PolicyDescriptor, RateLimitPolicy, RouteDescription } from '@tollgate/core';
+import { allowPublicMatcher } from './allow-public.js';
+import { checkDuplicateRoutes } from './duplicate-routes.js';
+import { RULES, type Finding } from './finding.js';
+import type { ApprovedPolicy } from './policy-file.js';
+import { checkPolicyDrift } from './policy-drift.js';
+import { checkRoute } from './route-checks.js';
+import { SEVERITIES, severityRank, type Severity } from './severity.js';
+
+/** The web frameworks the audit reads. */
+export type Framework = 'express' | 'koa';
+
+/** What was audited. */
+export interface AuditTarget {
+  /** The module path as given, relative to the working directory when inside it. */
+  module: string;
+  /** The export the app came from (`default` unless `--export`). */
+  export: string;
+  framework: Framework;
+  /** An app, or a router audited on its own. */
+  kind: 'app' | 'router';
+}
+
+/** Counts for the report's header. */
+export type AuditSummary = { routes: number; protected: number; public: number; findings: number } & Record<Severity, number>;
+
+/** Everything a format renders: the routes, the findings and their counts. */
+export interface AuditReport {
+  tool: { name: 'tollgate'; version: string };
+  target: AuditTarget;
+  routes: RouteDescription[];
+  findings: Finding[];
+  summary: AuditSummary;
+}
+
+/** Options of {@link auditRoutes}. */
+export interface AuditOptions {
+  /** Paths approved as public (`--allow-public`): exact, or a prefix ending in `/*`. */
+  allowPublic?: readonly string[];
+  /** The approved policy to report drift against (`--policy`). */
+  policy?: ApprovedPolicy;
+}
+
+function cleanPolicy(policy: PolicyDescriptor): PolicyDescriptor {
+  return JSON.parse(JSON.stringify(policy)) as PolicyDescriptor;
+}
+
+/** The documented fields only, as plain data (adapters may add non-enumerable extras). */
+function cleanRoute(route: RouteDescription): RouteDescription {
+  return {
+    method: route.method,
+    path: route.path,
+    protected: route.protected,
+    scopes: [...route.scopes],
+    roles: [...route.roles],
+    replayProtected: route.replayProtected,
+    rateLimit: route.rateLimit.map((r) => cleanPolicy(r) as RateLimitPolicy),
+    policies: route.policies.map(cleanPolicy),
+  };
+}
+
+/**
+ * Audits the routes `describeRoutes` returned: per-route checks, duplicate listings, and drift
+ * from the approved policy when one is given. Findings are sorted by severity, then by route order.
+ */
+export function auditRoutes(routes: readonly RouteDescription[], options: AuditOptions = {}): Finding[] {
+  const isAllowedPublic = allowPublicMatcher(options.allowPublic ?? []);
+  const findings = [
+    ...routes.flatMap((route) => checkRoute(route, isAllowedPublic)),
+    ...checkDuplicateRoutes(routes),
+    ...(options.policy === undefined ? [] : checkPolicyDrift(routes, options.policy)),
+  ];
+  const position = new Map<string, number>();
+  routes.forEach((r, i) => { if (!position.has(`${r.method} ${r.path}`)) position.set(`${r.method} ${r.path}`, i); });
+  const ruleOrder = (id: string) => RULES.findIndex((r) => r.id === id);
+  const routeOrder = (f: Finding) => position.get(`${f.method} ${f.path}`) ?? routes.length;
+  // Array#sort is stable: findings of one rule on one route keep their order.
+  return findings.sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || routeOrder(a) - routeOrder(b) || ruleOrder(a.id) - ruleOrder(b.id));
+}
+
+/** Builds the report every format renders. */
+export function buildReport(target: AuditTarget, routes: readonly RouteDescription[], findings: readonly Finding[], version: string): AuditReport {
+  const counts = Object.fromEntries(SEVERITIES.map((s) => [s, findings.filter((f) => f.severity === s).length])) as Record<Severity, number>;
+  const protectedCount = routes.filter((r) => r.protected).length;
+  return {
+    tool: { name: 'tollgate', version },
+    target,
+    routes: routes.map(cleanRoute),
+    findings: findings.map((f) => ({ id: f.id, severity: f.severity, method: f.method, path: f.path, message: f.message })),
+    summary: { routes: routes.length, protected: protectedCount, public: routes.length - protectedCount, findings: findings.length, ...counts },
+  };
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from '@jest/globals';
+import { cli, FIXTURES, golden } from './run-cli.js';
+
+const FORMATS = [
+  ['json', 'json'],
+  ['markdown', 'md'],
+  ['sarif', 'sarif.json'],
+  ['table', 'txt'],
+  ['html', 'html'],
+] as const;
+
+describe('golden reports of the fixture apps', () => {
+  describe.each([
+    ['express-app', [`${FIXTURES}/express-app.mjs`, '--allow-public', '/status']],
+    ['koa-app', [`${FIXTURES}/koa-app.mjs`]],
+  ])('%s', (name, args) => {
+    it.each(FORMATS)('--format %s matches its .%s golden', async (format, ext) => {
+      const run = await cli(['audit', ...args, '--format', format]);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe(golden(`${name}.${ext}`));
+    });
+  });
+
+  it('table is the default format, without colour when stdout is not a terminal', async () => {
+    const run = await cli(['audit', `${FIXTURES}/koa-app.mjs`]);
+    expect(run.stdout).toBe(golden('koa-app.txt'));
+    expect(run.stdout).not.toContain('\u001b[');
+  });
+});
+
+describe('golden reports of the example apps', () => {
+  it.each(['express', 'koa'])('examples/%s-app.ts as json and table', async (framework) => {
+    const args = ['audit', `examples/${framework}-app.ts`, '--allow-public', '/health'];
+    const json = await cli([...args, '--format', 'json']);
+    expect(json.stdout).toBe(golden(`example-${framework}-app.json`));
+    const table = await cli(args);
+    expect(table.stdout).toBe(golden(`example-${framework}-app.txt`));
+  });
+
+  it('the Express and Koa examples describe the same routes and findings', async () => {
+    const [express, koa] = await Promise.all(['express', 'koa'].map(async (f) => JSON.parse((await cli(['audit', `examples/${f}-app.ts`, '--format', 'json'])).stdout) as { routes: unknown[]; findings: unknown[] }));
+    expect(koa?.routes).toEqual(express?.routes);
+    expect(koa?.findings).toEqual(express?.findings);
+  });
+});

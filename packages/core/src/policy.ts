@@ -92,6 +92,11 @@ export interface RouteDescription {
   rateLimit: readonly RateLimitPolicy[];
   /** The guards in the order they run. */
   policies: readonly PolicyDescriptor[];
+  /**
+   * The function that answers the route, when the adapter knows it (non-enumerable, so JSON
+   * reports leave it out): one handler listed under two paths is one route reachable twice.
+   */
+  readonly handler?: unknown;
 }
 
 /**
@@ -113,7 +118,7 @@ export function isPublicPath(path: string, publicPaths: readonly string[]): bool
  * Builds a route's entry from the guards in front of it, in the order they run. A default-deny
  * `authenticate` whose public paths cover the route does not count as protecting it.
  */
-export function describeRoute(method: string, path: string, policies: readonly PolicyDescriptor[]): RouteDescription {
+export function describeRoute(method: string, path: string, policies: readonly PolicyDescriptor[], handler?: unknown): RouteDescription {
   const scopes: string[] = [];
   const roles: string[] = [];
   const rateLimit: RateLimitPolicy[] = [];
@@ -129,7 +134,9 @@ export function describeRoute(method: string, path: string, policies: readonly P
       case 'claims': break;
     }
   }
-  return { method: method.toUpperCase(), path, protected: isProtected, scopes, roles, replayProtected, rateLimit, policies: [...policies] };
+  const route: RouteDescription = { method: method.toUpperCase(), path, protected: isProtected, scopes, roles, replayProtected, rateLimit, policies: [...policies] };
+  if (handler !== undefined) Object.defineProperty(route, 'handler', { value: handler, enumerable: false });
+  return route;
 }
 
 /** Joins a mount prefix and a route path: `joinPaths('/v1', '/orders')` is `/v1/orders`. */

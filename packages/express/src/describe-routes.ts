@@ -139,7 +139,7 @@ function describeRouteLayer(layer: Layer, route: ExpressRoute, base: string, gua
     }
     for (const path of flatten(route.path)) {
       const full = render(base, path);
-      out.push(describeRoute(key === '_all' ? 'all' : key, full, [...guardsFor(guards, path, full, key), ...own]));
+      out.push(describeRoute(key === '_all' ? 'all' : key, full, [...guardsFor(guards, path, full, key), ...own], layers[layers.length - 1]?.handle));
     }
   }
   guards.push(...later);

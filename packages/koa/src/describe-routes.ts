@@ -77,7 +77,7 @@ function describeRouter(router: KoaRouter, inherited: readonly PolicyDescriptor[
     const path = typeof layer.path === 'string' ? joinPaths('/', layer.path) : layer.path.source;
     for (const method of methodsOf(layer)) {
       const scoped = guards.filter((g) => covers(g.layer, layer, method)).map((g) => g.policy);
-      out.push(describeRoute(method, path, [...inherited, ...scoped, ...policies]));
+      out.push(describeRoute(method, path, [...inherited, ...scoped, ...policies], layer.stack[layer.stack.length - 1]));
     }
   }
 }

@@ -1,0 +1,278 @@
+// `npm run bench`: every row of targets.mjs in its own server process on a free loopback port,
+// checked (a valid token passes, a forged one does not), warmed up, then driven by autocannon in
+// interleaved rounds (A B C … A B C …). Prints a Markdown table of medians; raw numbers go to
+// bench/results/<timestamp>.json. Knobs: see bench/README.md.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { benchConfig, machine } from './lib/config.mjs';
+import { startServer } from './lib/child.mjs';
+import { get } from './lib/http.mjs';
+import { checkTokens, mintPool, startIssuers } from './lib/issuers.mjs';
+import { drive } from './lib/load.mjs';
+import { fmt, markdownTable, median, timestamp } from './lib/stats.mjs';
+import { bareOf, ROUTE, TARGETS } from './targets.mjs';
+
+const config = benchConfig();
+const stamp = timestamp();
+const prefix = `tollgate-bench:${stamp}:`;
+const log = (...args) => console.error('[bench]', ...args);
+const began = Date.now();
+
+const targets = config.rows.length === 0 ? TARGETS : TARGETS.filter((t) => config.rows.includes(t.id));
+if (targets.length === 0) throw new TypeError(`BENCH_ROWS names no known row; rows: ${TARGETS.map((t) => t.id).join(', ')}`);
+
+const servers = new Map(); // id -> handle
+let stopping = false;
+async function stopAll() {
+  await Promise.all([...servers.values()].map((s) => s.stop().catch(() => {})));
+}
+process.on('SIGINT', () => {
+  if (stopping) return;
+  stopping = true;
+  stopAll().finally(() => process.exit(130));
+});
+
+// ---- identity: issuers and token pools ----
+const idp = await startIssuers();
+const ctx = { issuers: idp.ctxIssuers, redisUrl: config.redisUrl, prefix };
+log(`minting ${config.pool} RS256 and ${config.pool} ES256 tokens`);
+const pools = { RS256: await mintPool(idp.issuers.RS256, config.pool), ES256: await mintPool(idp.issuers.ES256, config.pool) };
+const probes = { RS256: await checkTokens(idp.issuers.RS256), ES256: await checkTokens(idp.issuers.ES256) };
+
+/** A server-wide count of Redis commands (INFO commandstats), as a cross-check of the per-process count. */
+async function redisMonitor() {
+  try {
+    const { createClient } = await import('redis');
+    const client = createClient({ url: config.redisUrl, socket: { connectTimeout: 2000, reconnectStrategy: false } });
+    client.on('error', () => {});
+    await client.connect();
+    return {
+      async commands() {
+        const info = await client.info('commandstats');
+        let total = 0;
+        for (const m of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) if (m[1] !== 'info') total += Number(m[2]);
+        return total;
+      },
+      async cleanup() {
+        // Bounded: the run's own keys only (they expire anyway), at most 10 000 SCAN steps.
+        let cursor = '0';
+        for (let step = 0; step < 10_000; step++) {
+          const reply = await client.scan(cursor, { MATCH: `${prefix}*`, COUNT: 1000 });
+          if (reply.keys.length > 0) await client.unlink(reply.keys);
+          cursor = String(reply.cursor);
+          if (cursor === '0') break;
+        }
+      },
+      close: () => client.destroy(),
+    };
+  } catch {
+    return undefined;
+  }
+}
+const monitor = targets.some((t) => t.redis) ? await redisMonitor() : undefined;
+
+// ---- start and check every server ----
+const rows = new Map(); // id -> { target, status, reason, rounds: [] }
+for (const target of targets) rows.set(target.id, { target, status: 'pending', reason: undefined, rounds: [], checks: [] });
+
+async function singleUseTokens(target, count) {
+  return mintPool(idp.issuers[target.alg ?? 'RS256'], count, { lifetime: 900 });
+}
+
+async function preflight(target, port) {
+  const alg = target.alg ?? 'RS256';
+  const bearer = (token) => ({ authorization: `Bearer ${token}` });
+  const checks = [];
+  const expect = async (name, headers, status, extra) => {
+    const res = await get(port, ROUTE, headers);
+    const ok = res.status === status && (extra === undefined || extra(res));
+    checks.push({ name, expected: status, got: res.status, ok });
+    return ok;
+  };
+  const valid = target.singleUse ? (await singleUseTokens(target, 1))[0] : pools[alg][0];
+  await expect('valid token', bearer(valid), 200, target.rateLimited && !target.bare ? (res) => res.headers.ratelimit !== undefined || res.headers['ratelimit-policy'] !== undefined : undefined);
+  if (!target.bare) {
+    await expect('no token', {}, 401);
+    await expect('forged signature', bearer(probes[alg].forged), 401);
+    await expect('missing scope', bearer(probes[alg].noScope), 403);
+    if (target.singleUse) await expect('replayed token', bearer(valid), 401);
+  }
+  return checks;
+}
+
+for (const target of targets) {
+  const row = rows.get(target.id);
+  const server = await startServer(target.id, ctx);
+  if (server.status !== 'ready') {
+    row.status = server.status;
+    row.reason = server.reason;
+    log(`${target.id}: ${server.status}: ${server.reason}`);
+    continue;
+  }
+  servers.set(target.id, server);
+  try {
+    row.checks = await preflight(target, server.port);
+  } catch (error) {
+    row.checks = [{ name: 'request', ok: false, error: String(error.message) }];
+  }
+  const failed = row.checks.filter((c) => !c.ok);
+  if (failed.length > 0) {
+    row.status = 'refused';
+    row.reason = `broken stack: ${failed.map((c) => `${c.name} → ${c.got ?? c.error} (want ${c.expected ?? 'an answer'})`).join('; ')}`;
+    log(`${target.id}: REFUSED, ${row.reason}`);
+    await server.stop();
+    servers.delete(target.id);
+    continue;
+  }
+  row.status = 'ready';
+  log(`${target.id}: ready on 127.0.0.1:${server.port}, checks passed (${row.checks.map((c) => c.name).join(', ')})`);
+}
+
+const active = targets.filter((t) => rows.get(t.id).status === 'ready');
+
+// ---- warm up and measure, interleaved ----
+const estimate = new Map(); // single-use rows: req/s seen so far, to size the next token batch
+
+async function warm(target, seconds) {
+  if (seconds <= 0) return;
+  const server = servers.get(target.id);
+  if (target.singleUse) {
+    const amount = Math.max(500, Math.round((estimate.get(target.id) ?? 2000) * seconds));
+    const result = await drive(server.port, { tokens: await singleUseTokens(target, amount), connections: config.connections, amount });
+    if (!estimate.has(target.id)) estimate.set(target.id, result.rps);
+    return;
+  }
+  await drive(server.port, { tokens: pools[target.alg ?? 'RS256'], connections: config.connections, duration: seconds });
+}
+
+async function measure(target) {
+  const server = servers.get(target.id);
+  let tokens = pools[target.alg ?? 'RS256'];
+  let amount;
+  if (target.singleUse) {
+    amount = Math.min(config.singleUseMax, Math.max(1000, Math.ceil((estimate.get(target.id) ?? 2000) * config.duration * 1.1)));
+    tokens = await singleUseTokens(target, amount);
+  }
+  const serverBefore = await server.stats();
+  const redisBefore = target.redis && monitor !== undefined ? await monitor.commands() : undefined;
+  const result = await drive(server.port, { tokens, connections: config.connections, duration: config.duration, amount });
+  const serverAfter = await server.stats();
+  const redisAfter = target.redis && monitor !== undefined ? await monitor.commands() : undefined;
+  const cpuMs = (serverAfter.cpu.user - serverBefore.cpu.user + serverAfter.cpu.system - serverBefore.cpu.system) / 1000;
+  if (target.singleUse) estimate.set(target.id, result.rps);
+  return {
+    ...result,
+    cpuPercent: (cpuMs / result.wallMs) * 100,
+    // Server CPU per request answered: less sensitive than req/s to the load generator being starved.
+    cpuUsPerRequest: (cpuMs * 1000) / (serverAfter.requests - serverBefore.requests),
+    // Per request the server answered: autocannon does not count the requests in flight when it stops.
+    redisPerRequest: target.redis ? (serverAfter.redis - serverBefore.redis) / (serverAfter.requests - serverBefore.requests) : undefined,
+    served: serverAfter.requests - serverBefore.requests,
+    redisServerWidePerRequest: redisBefore === undefined ? undefined : (redisAfter - redisBefore - 1) / result.requests,
+    rss: serverAfter.rss,
+    heapUsed: serverAfter.heapUsed,
+    singleUseTokens: amount,
+  };
+}
+
+log(`warm-up: ${config.firstWarmup}s per row`);
+for (const target of active) await warm(target, config.firstWarmup);
+
+for (let round = 1; round <= config.rounds; round++) {
+  for (const target of active) {
+    await warm(target, config.warmup);
+    const result = await measure(target);
+    rows.get(target.id).rounds.push(result);
+    const flag = result.non2xx + result.errors + result.timeouts > 0 ? `  (non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts})` : '';
+    log(`round ${round}/${config.rounds} ${target.id}: ${fmt(result.rps)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, CPU ${fmt(result.cpuPercent)}%${flag}`);
+  }
+}
+
+await stopAll();
+await idp.close();
+if (monitor !== undefined) {
+  await monitor.cleanup().catch(() => {});
+  await monitor.close();
+}
+
+// ---- summary ----
+/** Median over rounds of `row`'s req/s divided by `other`'s in the same round. */
+function ratio(id, otherId) {
+  const a = rows.get(id);
+  const b = rows.get(otherId);
+  if (a === undefined || b === undefined || a.status !== 'ready' || b.status !== 'ready') return undefined;
+  return median(a.rounds.map((r, i) => (b.rounds[i] === undefined ? NaN : r.rps / b.rounds[i].rps)));
+}
+
+function summary(row) {
+  const r = row.rounds;
+  const bare = bareOf(row.target);
+  return {
+    rps: median(r.map((x) => x.rps)),
+    p50: median(r.map((x) => x.p50)),
+    p99: median(r.map((x) => x.p99)),
+    cpuPercent: median(r.map((x) => x.cpuPercent)),
+    cpuUsPerRequest: median(r.map((x) => x.cpuUsPerRequest)),
+    redisPerRequest: row.target.redis ? median(r.map((x) => x.redisPerRequest)) : undefined,
+    vsBare: row.target.bare ? 1 : ratio(row.target.id, bare.id),
+    failures: r.reduce((n, x) => n + x.non2xx + x.errors + x.timeouts, 0),
+  };
+}
+
+const tableRows = [];
+for (const row of rows.values()) {
+  const t = row.target;
+  if (row.status !== 'ready') {
+    const what = row.status === 'unavailable' ? 'not available' : row.status === 'refused' ? 'REFUSED' : 'failed to start';
+    tableRows.push([t.label, '–', '–', '–', '–', '–', '–', '–', `${what}: ${row.reason.split('\n')[0]}`]);
+    continue;
+  }
+  const s = (row.summary = summary(row));
+  const notes = [];
+  if (t.singleUse) notes.push(`${fmt(median(row.rounds.map((x) => x.singleUseTokens)))} single-use tokens per round, every request verified`);
+  else if (!t.bare) notes.push(`pool ${fmt(config.pool)} tokens`);
+  if (s.failures > 0) notes.push(`⚠ ${s.failures} non-2xx/errors`);
+  tableRows.push([
+    t.label, fmt(s.rps), t.bare ? '1.00' : fmt(s.vsBare, 2), fmt(s.p50, 1), fmt(s.p99, 1), fmt(s.cpuPercent), fmt(s.cpuUsPerRequest),
+    s.redisPerRequest === undefined ? '' : fmt(s.redisPerRequest, 2), notes.join('; '),
+  ]);
+}
+
+const m = machine();
+const heading = `Medians of ${config.rounds} interleaved rounds, ${config.duration} s each after a ${config.warmup} s warm-up, ${config.connections} connections, `
+  + `token pool ${fmt(config.pool)} (rotated per request; cache max 1000); ${m.cpu}, ${m.cores} cores, Node ${m.node}. `
+  + '× bare = req/s over the bare framework\'s in the same round. CPU = the server process (100 % = one core), CPU µs/req = its CPU time per request answered; '
+  + 'autocannon runs on the same machine and takes about one core of the two.';
+const table = markdownTable(['row', 'req/s', '× bare', 'p50 ms', 'p99 ms', 'CPU %', 'CPU µs/req', 'Redis cmds/req', 'notes'], tableRows, ['', 'r', 'r', 'r', 'r', 'r', 'r', 'r', '']);
+
+const goals = [
+  ['Express full stack ≥ 0.80× bare Express', ratio('tg-express-full', 'express-bare'), 0.8],
+  ['Express full stack ≥ 1.3× express-oauth2-jwt-bearer', ratio('tg-express-full', 'peer-oauth2-bearer'), 1.3],
+  ['Express full stack ≥ 2.5× express-jwt stack', ratio('tg-express-full', 'peer-express-jwt'), 2.5],
+  ['Express full stack, cache off ≥ 0.95× raw jose + Express', ratio('tg-express-full-nocache', 'jose-express'), 0.95],
+  ['(like for like) authenticate + requireScopes, cache off ≥ 0.95× raw jose + Express', ratio('tg-express-auth-nocache', 'jose-express'), 0.95],
+  ['Koa full stack ≥ 0.5× bare Koa', ratio('tg-koa-full', 'koa-bare'), 0.5],
+  ['Koa full stack ≥ 5× koa-jwt stack', ratio('tg-koa-full', 'peer-koa-jwt'), 5],
+];
+const goalRows = goals.map(([name, value, want]) => [name, value === undefined ? '–' : `${fmt(value, 2)}×`, value === undefined ? 'not measured' : value >= want ? 'met' : 'NOT met']);
+for (const [id, checks] of [['tg-express-redis-limit', 1], ['tg-express-redis', 2]]) {
+  const per = rows.get(id)?.summary?.redisPerRequest;
+  goalRows.push([`${rows.get(id)?.target.label ?? id}: ≤ 1 Redis round trip per store check (${checks} check${checks > 1 ? 's' : ''})`,
+    per === undefined ? '–' : `${fmt(per, 2)} cmds/req`, per === undefined ? 'not measured' : per <= checks + 1e-9 ? 'met' : 'NOT met']);
+}
+const goalTable = markdownTable(['target (issue 7)', 'measured', 'verdict'], goalRows, ['', 'r', '']);
+
+const markdown = `${heading}\n\n${table}\n\n${goalTable}\n`;
+console.log(markdown);
+
+const dir = fileURLToPath(new URL('./results/', import.meta.url));
+await mkdir(dir, { recursive: true });
+const file = `${dir}${stamp}.json`;
+await writeFile(file, `${JSON.stringify({
+  config, machine: m, startedAt: new Date(began).toISOString(), elapsedSeconds: (Date.now() - began) / 1000,
+  rows: [...rows.values()].map(({ target, status, reason, rounds, checks, summary: s }) => ({ id: target.id, label: target.label, status, reason, checks, summary: s, rounds })),
+  goals: goalRows, markdown,
+}, null, 2)}\n`);
+await writeFile(`${dir}${stamp}.md`, markdown);
+log(`raw results: ${file} (${fmt((Date.now() - began) / 1000)} s in all)`);
+process.exitCode = [...rows.values()].some((r) => r.status === 'refused' || r.status === 'failed') ? 1 : 0;

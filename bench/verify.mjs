@@ -1,0 +1,202 @@
+// `npm run bench:verify`: micro-benchmarks, in one process, interleaved rounds.
+//  1. Tollgate's uncached verify path (core `createAuthenticator({ cache: false }).authenticate`,
+//     and core `verifyToken` alone) against raw `jose.jwtVerify` on the same key, per algorithm.
+//  2. The per-request cost of each middleware step in isolation.
+// Knobs: BENCH_VERIFY_MS (per measurement, default 400), BENCH_VERIFY_ROUNDS (default 9),
+//        BENCH_VERIFY_CONCURRENCY (operations in flight, default 1 = sequential).
+import { createPublicKey } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import {
+  createAuthenticator, createRateLimiter, createReplayGuard, createScopeGuard, extractToken, fingerprint, MemoryNonceStore, parseAuthenticateOptions, verifyToken,
+} from '@tollgate/core';
+import { integer, machine } from './lib/config.mjs';
+import { importFromRoot } from './lib/root.mjs';
+import { fmt, markdownTable, median, timestamp } from './lib/stats.mjs';
+
+const MS = integer('BENCH_VERIFY_MS', 400, { min: 50, max: 60_000 });
+const ROUNDS = integer('BENCH_VERIFY_ROUNDS', 9, { max: 50 });
+const CONCURRENCY = integer('BENCH_VERIFY_CONCURRENCY', 1, { max: 256 });
+const POOL = 256;
+const ISSUER = 'https://id.bench.test/';
+const AUDIENCE = 'https://api.bench.test';
+const jose = await importFromRoot('jose');
+const log = (...args) => console.error('[bench:verify]', ...args);
+
+/** Runs `op(i)` for `ms` milliseconds with `CONCURRENCY` operations in flight; ops/s. Bounded by time and by 10 M operations. */
+async function opsPerSecond(op, ms = MS) {
+  let done = 0;
+  let started = 0;
+  const deadline = performance.now() + ms;
+  const t0 = performance.now();
+  async function lane() {
+    while (performance.now() < deadline && started < 10_000_000) {
+      const i = started++;
+      await op(i);
+      done++;
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, lane));
+  return done / ((performance.now() - t0) / 1000);
+}
+
+/** Same for a synchronous step: batches of 1000 calls between clock reads. */
+function syncOpsPerSecond(op, ms = MS) {
+  let done = 0;
+  const t0 = performance.now();
+  const deadline = t0 + ms;
+  while (performance.now() < deadline && done < 100_000_000) {
+    for (let j = 0; j < 1000; j++) op(done + j);
+    done += 1000;
+  }
+  return done / ((performance.now() - t0) / 1000);
+}
+
+async function keysFor(alg) {
+  if (alg === 'HS256') {
+    const secret = new Uint8Array(32).map((_, i) => (i * 37 + 11) & 0xff);
+    return { signKey: secret, secret };
+  }
+  const { privateKey, publicKey } = await jose.generateKeyPair(alg, { extractable: true });
+  const jwk = { ...(await jose.exportJWK(publicKey)), kid: `${alg}-1`, alg, use: 'sig' };
+  return { signKey: privateKey, jwks: { keys: [jwk] }, keyObject: createPublicKey({ key: jwk, format: 'jwk' }) };
+}
+
+async function tokensFor(alg, signKey, count) {
+  const now = Math.floor(Date.now() / 1000);
+  return Promise.all(Array.from({ length: count }, (_, i) => new jose.SignJWT({ scope: 'orders:read profile', jti: `t-${i}` })
+    .setProtectedHeader({ alg, typ: 'JWT', ...(alg === 'HS256' ? {} : { kid: `${alg}-1` }) })
+    .setIssuer(ISSUER).setAudience(AUDIENCE).setSubject(`user-${i}`).setIssuedAt(now).setExpirationTime(now + 3600)
+    .sign(signKey)));
+}
+
+const request = (token) => ({ method: 'GET', url: '/orders', headers: { authorization: `Bearer ${token}` } });
+
+// ---- 1. verify per algorithm ----
+const ALGS = ['RS256', 'ES256', 'EdDSA', 'HS256'];
+const variants = []; // { alg, name, pair, op }
+for (const alg of ALGS) {
+  const keys = await keysFor(alg);
+  const tokens = await tokensFor(alg, keys.signKey, POOL);
+  const requests = tokens.map(request);
+  const joseOptions = { issuer: ISSUER, audience: AUDIENCE, algorithms: [alg] };
+  const base = { issuer: ISSUER, audience: AUDIENCE, algorithms: [alg], cache: false };
+  const add = (name, pair, op) => variants.push({ alg, name, pair, op });
+  if (alg === 'HS256') {
+    const options = { ...base, secret: keys.secret };
+    const tg = createAuthenticator(options);
+    const parsed = parseAuthenticateOptions(options);
+    add('Tollgate authenticate (secret)', 'secret', (i) => tg.authenticate(requests[i % POOL]));
+    add('Tollgate verifyToken (secret)', 'secret-verify', (i) => verifyToken(tokens[i % POOL], parsed));
+    add('jose.jwtVerify (Uint8Array secret)', 'secret', (i) => jose.jwtVerify(tokens[i % POOL], keys.secret, joseOptions));
+    // What importing the secret once would buy: jose imports a Uint8Array into a CryptoKey on every call.
+    const imported = await crypto.subtle.importKey('raw', keys.secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    add('jose.jwtVerify (CryptoKey, imported once)', 'cryptokey', (i) => jose.jwtVerify(tokens[i % POOL], imported, joseOptions));
+  } else {
+    const local = jose.createLocalJWKSet(keys.jwks);
+    const tgJwks = createAuthenticator({ ...base, jwks: keys.jwks });
+    const tgKey = createAuthenticator({ ...base, publicKey: keys.keyObject });
+    const parsedJwks = parseAuthenticateOptions({ ...base, jwks: keys.jwks });
+    add('Tollgate authenticate (local jwks)', 'jwks', (i) => tgJwks.authenticate(requests[i % POOL]));
+    add('Tollgate verifyToken (local jwks)', 'jwks-verify', (i) => verifyToken(tokens[i % POOL], parsedJwks));
+    add('jose.jwtVerify (createLocalJWKSet)', 'jwks', (i) => jose.jwtVerify(tokens[i % POOL], local, joseOptions));
+    add('Tollgate authenticate (publicKey KeyObject)', 'key', (i) => tgKey.authenticate(requests[i % POOL]));
+    add('jose.jwtVerify (KeyObject)', 'key', (i) => jose.jwtVerify(tokens[i % POOL], keys.keyObject, joseOptions));
+    const imported = await jose.importJWK(keys.jwks.keys[0], alg);
+    add('jose.jwtVerify (CryptoKey, imported once)', 'cryptokey', (i) => jose.jwtVerify(tokens[i % POOL], imported, joseOptions));
+  }
+}
+// Every variant must accept its tokens before it is timed.
+for (const v of variants) await v.op(0);
+
+log(`verify: ${variants.length} variants × ${ROUNDS} rounds × ${MS} ms, concurrency ${CONCURRENCY}`);
+const verifyResults = new Map(variants.map((v) => [v, []]));
+for (let round = 0; round < ROUNDS; round++) {
+  for (const v of variants) verifyResults.get(v).push(await opsPerSecond(v.op));
+}
+
+function pairRatio(v) {
+  if (v.name.startsWith('jose')) return undefined; // yardsticks: the CryptoKey rows show the floor
+  const pair = v.pair.replace('-verify', '');
+  const yardstick = variants.find((o) => o.alg === v.alg && o.pair === pair && o.name.startsWith('jose'));
+  const mine = verifyResults.get(v);
+  const theirs = verifyResults.get(yardstick);
+  return { against: yardstick.name, ratio: median(mine.map((x, i) => x / theirs[i])) };
+}
+
+const verifyRows = variants.map((v) => {
+  const ops = median(verifyResults.get(v));
+  const r = pairRatio(v);
+  return { alg: v.alg, name: v.name, ops, usPerOp: 1e6 / ops, ratio: r?.ratio, against: r?.against };
+});
+const verifyTable = markdownTable(
+  ['alg', 'path (cache off)', 'ops/s', 'µs/op', '× raw jose (same key form)'],
+  verifyRows.map((r) => [r.alg, r.name, fmt(r.ops), fmt(r.usPerOp, 1), r.ratio === undefined ? '' : `${fmt(r.ratio, 2)}${r.name.includes('authenticate') ? (r.ratio >= 0.9 ? ' (≥ 0.9: met)' : ' (< 0.9: NOT met)') : ''}`]),
+  ['', '', 'r', 'r', 'r'],
+);
+
+// ---- 2. each middleware step in isolation (HS256 tokens: the crypto is not what is measured here) ----
+const hs = await keysFor('HS256');
+const hsTokens = await tokensFor('HS256', hs.secret, 1000);
+const hsRequests = hsTokens.map(request);
+const cached = createAuthenticator({ issuer: ISSUER, audience: AUDIENCE, secret: hs.secret, algorithms: ['HS256'] });
+const auths = [];
+for (const req of hsRequests) auths.push(await cached.authenticate(req)); // fills the cache (max 1000)
+const parsed = cached.options;
+const extractOptions = { locations: parsed.tokenLocations, dpop: false, maxTokenLength: parsed.maxTokenLength, challenges: parsed.challenges };
+const scopeGuard = createScopeGuard('orders:read');
+const limiter = createRateLimiter({ limit: 1_000_000_000, windowMs: 60_000 });
+// A fresh store every 100 000 claims: a full store of live jtis refuses (fails closed) instead of measuring a claim.
+let replayGuard;
+let replaySeq = 0;
+const replayCheck = () => {
+  if (replaySeq % 100_000 === 0) replayGuard = createReplayGuard({ store: new MemoryNonceStore({ max: 100_000 }) });
+  return replayGuard.check({ ...auths[0], claims: { ...auths[0].claims, jti: `r-${replaySeq++}` } }, hsRequests[0]);
+};
+
+// The Express adapter's rate limiter (express-rate-limit over the same core store), on stub req/res.
+let expressLimiter;
+try {
+  const { rateLimitPerToken } = await import('@tollgate/express');
+  const mw = rateLimitPerToken({ limit: 1_000_000_000, windowMs: 60_000 });
+  const res = { headersSent: false, setHeader() {}, getHeader() {}, append() {}, on() {}, once() {}, status() { return this; }, send() {} };
+  const once = (auth) => new Promise((resolve, reject) => mw({ auth, headers: {}, method: 'GET', url: '/orders', app: { get() {} } }, res, (err) => (err ? reject(err) : resolve())));
+  await once(auths[0]);
+  expressLimiter = (i) => once(auths[i % 1000]);
+} catch (error) {
+  log(`Express rateLimitPerToken step not measured: ${error.message}`);
+}
+
+const steps = [
+  { name: 'extract (core extractToken, Authorization header)', sync: true, op: (i) => extractToken(hsRequests[i % 1000], extractOptions) },
+  { name: 'fingerprint (SHA-256 of the token, paid on a cache miss)', sync: true, op: (i) => fingerprint(hsTokens[i % 1000]) },
+  { name: 'authenticate, cache hit (extract + lookup + exp re-check), pool 1000', op: (i) => cached.authenticate(hsRequests[i % 1000]) },
+  { name: 'requireScopes check (core guard)', op: (i) => scopeGuard.check(auths[i % 1000], hsRequests[i % 1000]) },
+  { name: 'rateLimitPerToken check (core limiter + memory store, as Koa runs it)', op: (i) => limiter.check(auths[i % 1000], hsRequests[i % 1000]) },
+  ...(expressLimiter === undefined ? [] : [{ name: 'rateLimitPerToken (Express: express-rate-limit + memory store)', op: expressLimiter }]),
+  { name: 'preventReplay check (core guard + MemoryNonceStore, fresh jti; includes copying the context)', op: replayCheck },
+  { name: 'HS256 authenticate, cache off (for scale)', op: (() => { const a = createAuthenticator({ issuer: ISSUER, audience: AUDIENCE, secret: hs.secret, algorithms: ['HS256'], cache: false }); return (i) => a.authenticate(hsRequests[i % 1000]); })() },
+];
+const stepMs = Math.max(50, Math.round(MS / 2));
+log(`steps: ${steps.length} × ${ROUNDS} rounds × ${stepMs} ms`);
+const stepResults = new Map(steps.map((s) => [s, []]));
+for (let round = 0; round < ROUNDS; round++) {
+  for (const s of steps) stepResults.get(s).push(s.sync ? syncOpsPerSecond(s.op, stepMs) : await opsPerSecond(s.op, stepMs));
+}
+const stepRows = steps.map((s) => {
+  const ops = median(stepResults.get(s));
+  return { name: s.name, ops, nsPerOp: 1e9 / ops };
+});
+const stepTable = markdownTable(['step (in isolation)', 'ops/s', 'ns/op'], stepRows.map((r) => [r.name, fmt(r.ops), fmt(r.nsPerOp)]), ['', 'r', 'r']);
+
+const m = machine();
+const markdown = `Uncached verify, ${POOL} distinct tokens per algorithm, medians of ${ROUNDS} interleaved rounds of ${MS} ms, `
+  + `${CONCURRENCY === 1 ? 'one operation at a time' : `${CONCURRENCY} operations in flight`}; ${m.cpu}, ${m.cores} cores, Node ${m.node}. `
+  + 'Target (issue 7): Tollgate authenticate ≥ 0.9× raw jose.jwtVerify on the same key form.\n\n'
+  + `${verifyTable}\n\nPer-request cost of each step in isolation (medians of ${ROUNDS} rounds of ${stepMs} ms; async steps include their promise):\n\n${stepTable}\n`;
+console.log(markdown);
+const dir = fileURLToPath(new URL('./results/', import.meta.url));
+await mkdir(dir, { recursive: true });
+const file = `${dir}verify-${timestamp()}.json`;
+await writeFile(file, `${JSON.stringify({ machine: m, ms: MS, rounds: ROUNDS, concurrency: CONCURRENCY, verify: verifyRows, steps: stepRows, markdown }, null, 2)}\n`);
+log(`raw results: ${file}`);

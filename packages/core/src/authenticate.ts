@@ -78,7 +78,7 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
 
   async function verify(token: string, scheme: 'Bearer' | 'DPoP'): Promise<{ auth: AuthContext; cached: boolean }> {
     const now = options.now();
-    const hit = cache?.get(token);
+    const hit = cache?.get(token, now);
     if (hit !== undefined && !isStale(hit, now)) return { auth: hit, cached: true };
     const challenges = options.challengesFor(scheme);
     const { header, claims, issuer } = await verifyToken(token, options, challenges);
@@ -147,8 +147,9 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
         throw error;
       });
       tokenFingerprint = auth.fingerprint;
-      await checkBinding(req, auth, extracted.scheme);
-      await checkRevocation(auth);
+      // Both are skipped outright when there is nothing to check: no await on the hot path.
+      if (extracted.scheme === 'DPoP' || auth.jkt !== undefined || options.dpop?.required === true) await checkBinding(req, auth, extracted.scheme);
+      if (options.revocation !== undefined) await checkRevocation(auth);
       if (audit !== undefined) {
         emitAudit(audit, {
           type: 'authenticated', time: new Date(options.now()).toISOString(), method: req.method, path: requestPath(req),

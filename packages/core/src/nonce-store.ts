@@ -43,6 +43,8 @@ export function assertTtl(ttlMs: number): void {
 export class MemoryNonceStore implements NonceStore {
   readonly #entries: LRUCache<string, true>;
   readonly #max: number;
+  readonly #now: () => number;
+  #purgedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: MemoryNonceStoreOptions = {}) {
     assertKnownOptions(options, ['max', 'now'], 'MemoryNonceStore');
@@ -50,6 +52,7 @@ export class MemoryNonceStore implements NonceStore {
     if (!Number.isInteger(this.#max) || this.#max < 1) setupError('ERR_TOLLGATE_INVALID_OPTION', 'MemoryNonceStore.max must be a positive integer');
     if (options.now !== undefined && typeof options.now !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', 'MemoryNonceStore.now must be a function');
     const now = options.now ?? Date.now;
+    this.#now = now;
     // ttlResolution 0: read the clock on every check instead of caching it for a millisecond,
     // so an entry is never reported stale (or live) on an outdated time.
     this.#entries = new LRUCache({ max: this.#max, ttlAutopurge: false, ttlResolution: 0, perf: { now } });
@@ -59,7 +62,13 @@ export class MemoryNonceStore implements NonceStore {
     assertTtl(ttlMs);
     if (this.#entries.has(key)) return false;
     if (this.#entries.size >= this.#max) {
-      this.#entries.purgeStale();
+      // A full store is scanned for stale entries at most once a second, so a flood of new
+      // keys cannot turn every claim into a walk over the whole store.
+      const now = this.#now();
+      if (now - this.#purgedAt >= 1000) {
+        this.#purgedAt = now;
+        this.#entries.purgeStale();
+      }
       // Setting now would evict the least recently used entry, which is still live.
       if (this.#entries.size >= this.#max) throw new StoreFullError('the nonce store is full of live entries');
     }

@@ -1,13 +1,20 @@
 import { LRUCache } from 'lru-cache';
 import type { AuthContext } from './context.js';
 
+interface Entry {
+  readonly auth: AuthContext;
+  /** ms since the epoch: the entry is dropped from then on (never past the token's `exp`). */
+  readonly until: number;
+}
+
 /**
- * A bounded cache of verified tokens, keyed by the token itself. An entry never outlives its
- * token's `exp`; and since a cache can be wrong about time, the caller re-checks expiry on
- * every hit anyway.
+ * A bounded cache of verified tokens, keyed by the token itself. An entry lives at most `ttl` ms
+ * and never past its token's `exp`, by the authenticator's own clock; the caller re-checks
+ * expiry on every hit anyway. (No per-entry TTL inside lru-cache: one time check here is cheaper
+ * than its timers and clock reads, and the size bound already holds memory.)
  */
 export class TokenCache {
-  readonly #cache: LRUCache<string, AuthContext>;
+  readonly #cache: LRUCache<string, Entry>;
   readonly #ttl: number;
 
   constructor(max: number, ttl: number) {
@@ -15,14 +22,20 @@ export class TokenCache {
     this.#ttl = ttl;
   }
 
-  get(token: string): AuthContext | undefined {
-    return this.#cache.get(token);
+  get(token: string, now: number): AuthContext | undefined {
+    const entry = this.#cache.get(token);
+    if (entry === undefined) return undefined;
+    if (now >= entry.until) {
+      this.#cache.delete(token);
+      return undefined;
+    }
+    return entry.auth;
   }
 
   /** Caches a context for at most `ttl` ms and never past `expiresAt`. */
   set(token: string, auth: AuthContext, now: number): void {
-    const ttl = Math.min(this.#ttl, auth.expiresAt.getTime() - now);
-    if (ttl >= 1) this.#cache.set(token, auth, { ttl: Math.floor(ttl) });
+    const until = Math.min(now + this.#ttl, auth.expiresAt.getTime());
+    if (until > now) this.#cache.set(token, { auth, until });
   }
 
   get size(): number {

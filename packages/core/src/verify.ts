@@ -1,4 +1,4 @@
-import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyOptions, type ProtectedHeaderParameters } from 'jose';
 import type { RejectionReason } from './error-codes.js';
 import { TollgateError } from './errors.js';
 import { KeySourceUnavailableError } from './key-source.js';
@@ -63,6 +63,26 @@ function fromJoseError(error: unknown, challenges: readonly Challenge[]): Tollga
   }
 }
 
+// jwtVerify's options depend only on the issuer and the authenticator: built once, not per request.
+const verifyOptions = new WeakMap<ParsedIssuer, JWTVerifyOptions>();
+
+function verifyOptionsFor(issuer: ParsedIssuer, options: ParsedAuthenticateOptions): JWTVerifyOptions {
+  let built = verifyOptions.get(issuer);
+  if (built === undefined) {
+    built = Object.freeze({
+      algorithms: [...issuer.keySource.algorithms],
+      issuer: [...issuer.issuers],
+      audience: [...issuer.audiences],
+      clockTolerance: options.clockTolerance,
+      requiredClaims: [...options.requiredClaims],
+      ...(options.maxTokenAge === undefined ? {} : { maxTokenAge: options.maxTokenAge }),
+      ...(options.typ === undefined ? {} : { typ: options.typ }),
+    });
+    verifyOptions.set(issuer, built);
+  }
+  return built;
+}
+
 /**
  * Verifies a JWT access token: shape, forbidden headers, trusted issuer (chosen before any key
  * is fetched), signature under the issuer's algorithm allow-list, `aud`, `exp` (always
@@ -92,16 +112,9 @@ export async function verifyToken(token: string, options: ParsedAuthenticateOpti
   }
 
   try {
-    const result = await jwtVerify(token, issuer.keySource.key as Parameters<typeof jwtVerify>[1], {
-      algorithms: [...issuer.keySource.algorithms],
-      issuer: iss as string,
-      audience: [...issuer.audiences],
-      clockTolerance: options.clockTolerance,
-      requiredClaims: [...options.requiredClaims],
-      currentDate: new Date(options.now()),
-      ...(options.maxTokenAge === undefined ? {} : { maxTokenAge: options.maxTokenAge }),
-      ...(options.typ === undefined ? {} : { typ: options.typ }),
-    });
+    const base = verifyOptionsFor(issuer, options);
+    const result = await jwtVerify(token, issuer.keySource.key as Parameters<typeof jwtVerify>[1],
+      options.now === Date.now ? base : { ...base, currentDate: new Date(options.now()) });
     return { header: result.protectedHeader, claims: result.payload, issuer };
   } catch (error) {
     throw fromJoseError(error, challenges);

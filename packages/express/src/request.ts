@@ -5,8 +5,13 @@ import type { Request } from 'express';
  * Core's view of an Express request. Query, body and cookies are read lazily, so a route
  * that never looks at them does not pay Express 5's lazy query parsing.
  */
+// One view per request, however many Tollgate middlewares ask for it.
+const views = new WeakMap<object, TollgateRequest>();
+
 export function toTollgateRequest(req: Request): TollgateRequest {
-  return {
+  const cached = views.get(req);
+  if (cached !== undefined) return cached;
+  const view: TollgateRequest = {
     method: req.method,
     url: req.originalUrl ?? req.url,
     headers: req.headers,
@@ -25,6 +30,8 @@ export function toTollgateRequest(req: Request): TollgateRequest {
       return host === undefined ? undefined : `${req.protocol}://${host}`;
     },
   };
+  views.set(req, view);
+  return view;
 }
 
 /**

@@ -5,8 +5,13 @@ import type { Context } from 'koa';
  * Core's view of a Koa request. Query and body are read lazily, so a route that never looks at
  * them does not pay for parsing. Cookies are left to core, which reads the `Cookie` header.
  */
+// One view per request, however many Tollgate middlewares ask for it.
+const views = new WeakMap<object, TollgateRequest>();
+
 export function toTollgateRequest(ctx: Context): TollgateRequest {
-  return {
+  const cached = views.get(ctx);
+  if (cached !== undefined) return cached;
+  const view: TollgateRequest = {
     method: ctx.method,
     url: ctx.originalUrl,
     headers: ctx.headers,
@@ -23,4 +28,6 @@ export function toTollgateRequest(ctx: Context): TollgateRequest {
       return host === '' ? undefined : `${ctx.protocol}://${host}`;
     },
   };
+  views.set(ctx, view);
+  return view;
 }

@@ -1,4 +1,4 @@
-import { createPublicKey, createSecretKey, KeyObject, type webcrypto } from 'node:crypto';
+import { createPublicKey, KeyObject, type webcrypto } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
 import { minimumSecretLength, parseAlgorithms, type Algorithm } from './algorithms.js';
 import { setupError } from './setup-error.js';
@@ -175,9 +175,12 @@ export function createKeySource(options: KeySourceOptions, context: { name: stri
     const algorithms = parseAlgorithms(options.algorithms ?? ['HS256'], algName, 'symmetric');
     const min = minimumSecretLength(algorithms);
     if (secret.byteLength < min) setupError('ERR_TOLLGATE_WEAK_SECRET', `${context.name}: the secret must be at least ${min} bytes for ${algorithms.join(', ')}`);
-    // A KeyObject, not raw bytes: jose imports a KeyObject once per algorithm and caches it,
-    // where raw bytes would be imported again on every verification.
-    return { kind: 'symmetric', algorithms, key: createSecretKey(secret), warmup: async () => {} };
+    // One CryptoKey per allowed algorithm, imported once: raw bytes would be imported again on
+    // every verification. jose has checked the header's alg against the allow-list before it asks.
+    const keys = new Map(algorithms.map((alg) => [alg, globalThis.crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: `SHA-${alg.slice(2)}` }, false, ['verify'])]));
+    for (const pending of keys.values()) pending.catch(() => { /* surfaces, as a 401, on the request that needs it */ });
+    const key: JWTVerifyGetKey = (header) => keys.get(header.alg as Algorithm) ?? Promise.reject(new TypeError('no key for this algorithm'));
+    return { kind: 'symmetric', algorithms, key, warmup: async () => {} };
   }
   if (options.publicKey !== undefined) {
     const key = toPublicKey(options.publicKey);

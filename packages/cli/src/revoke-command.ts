@@ -51,7 +51,7 @@ export async function revokeInRedis(flags: RevokeFlags): Promise<RevocationRecor
   } catch (error) {
     throw new AuditInputError(`tollgate revoke needs ioredis and @tollgate/redis installed: ${messageOf(error)}`);
   }
-  const client = new Redis(flags.redis, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
+  const client = new Redis(flags.redis, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null, disconnectTimeout: 100 });
   client.on('error', () => { /* reported through connect() or the command */ });
   try {
     await client.connect();
@@ -61,6 +61,7 @@ export async function revokeInRedis(flags: RevokeFlags): Promise<RevocationRecor
     if (error instanceof AuditInputError) throw error;
     throw new AuditInputError(`could not revoke: ${messageOf(error)}`);
   } finally {
-    client.disconnect();
+    // QUIT lets the written command's connection close cleanly; a dead connection is just dropped.
+    await client.quit().catch(() => client.disconnect());
   }
 }

@@ -1,9 +1,10 @@
 /** `tollgate revoke` against a real Redis: what it writes is what the apps' store reads. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RedisRevocationStore } from '@tollgate/redis';
 import { createTestIssuer, type TestIssuer } from '@tollgate/testing';
+import { ioredisClient } from '../../redis/test/clients.js';
 import { cli } from './run-cli.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -13,7 +14,7 @@ let store: RedisRevocationStore;
 let idp: TestIssuer;
 
 beforeAll(async () => {
-  redis = new Redis(REDIS_URL);
+  redis = await ioredisClient(REDIS_URL);
   store = new RedisRevocationStore({ client: redis, prefix });
   idp = await createTestIssuer();
 });

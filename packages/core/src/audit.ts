@@ -1,6 +1,8 @@
+import type { AuthContext } from './context.js';
 import type { RejectionReason, TollgateErrorCode } from './error-codes.js';
+import { requestPath, type TollgateRequest } from './request.js';
 
-interface AuditEventBase {
+export interface AuditEventBase {
   /** ISO 8601 time of the decision. */
   time: string;
   method: string;
@@ -11,6 +13,20 @@ interface AuditEventBase {
   subject?: string;
   clientId?: string;
   issuer?: string;
+}
+
+/**
+ * The common part of every event: when, which request (path without the query), and who, as far
+ * as known — the fingerprint alone for a token that failed verification, never the token.
+ */
+export function auditBase(req: TollgateRequest, time: number, who?: Pick<AuthContext, 'fingerprint'> & Partial<Pick<AuthContext, 'issuer' | 'subject' | 'clientId'>>): AuditEventBase {
+  return {
+    time: new Date(time).toISOString(), method: req.method, path: requestPath(req),
+    ...(who === undefined ? {} : { fingerprint: who.fingerprint }),
+    ...(who?.issuer === undefined ? {} : { issuer: who.issuer }),
+    ...(who?.subject === undefined ? {} : { subject: who.subject }),
+    ...(who?.clientId === undefined ? {} : { clientId: who.clientId }),
+  };
 }
 
 /** A token was verified and accepted. */

@@ -1,4 +1,4 @@
-import { emitAudit, type AuditEvent } from './audit.js';
+import { auditBase, emitAudit } from './audit.js';
 import { readRoles, readScopes } from './claims.js';
 import type { AuthContext } from './context.js';
 import { isTollgateError, TollgateError } from './errors.js';
@@ -6,7 +6,7 @@ import { extractToken, type ExtractOptions } from './extract.js';
 import { fingerprint } from './fingerprint.js';
 import { parseAuthenticateOptions, type AuthenticateOptions, type ParsedAuthenticateOptions } from './options.js';
 import { deepFreeze, type AuthenticatePolicy } from './policy.js';
-import { isPreflight, requestPath, type TollgateRequest } from './request.js';
+import { isPreflight, type TollgateRequest } from './request.js';
 import { TokenCache } from './token-cache.js';
 import { verifyToken } from './verify.js';
 import { bindAuditSink } from './guard.js';
@@ -59,14 +59,6 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
 
   if (options.warmup) {
     for (const issuer of options.issuers) issuer.keySource.warmup().catch(() => { /* the first request retries and answers 503 if still down */ });
-  }
-
-  function rejectionEvent(req: TollgateRequest, error: TollgateError, auth: Partial<AuthContext> & { fingerprint?: string }): AuditEvent {
-    const base = {
-      time: new Date(options.now()).toISOString(), method: req.method, path: requestPath(req),
-      ...(auth.fingerprint === undefined ? {} : { fingerprint: auth.fingerprint }),
-    };
-    return { ...base, type: 'rejected', status: error.status, code: error.code, reason: error.reason };
   }
 
   /** Re-checks what a cached entry may have outlived: expiry and maximum age. */
@@ -151,12 +143,7 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
       if (extracted.scheme === 'DPoP' || auth.jkt !== undefined || options.dpop?.required === true) await checkBinding(req, auth, extracted.scheme);
       if (options.revocation !== undefined) await checkRevocation(auth);
       if (audit !== undefined) {
-        emitAudit(audit, {
-          type: 'authenticated', time: new Date(options.now()).toISOString(), method: req.method, path: requestPath(req),
-          fingerprint: auth.fingerprint, issuer: auth.issuer, scopes: auth.scopes, cached,
-          ...(auth.subject === undefined ? {} : { subject: auth.subject }),
-          ...(auth.clientId === undefined ? {} : { clientId: auth.clientId }),
-        });
+        emitAudit(audit, { ...auditBase(req, options.now(), auth), type: 'authenticated', scopes: auth.scopes, cached });
       }
       return auth;
     } catch (caught) {
@@ -164,7 +151,10 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
       const error = isTollgateError(caught)
         ? caught
         : new TollgateError('invalid_token', 'The access token could not be verified', { reason: 'malformed_token', challenge: [...options.challengesFor('Bearer')], cause: caught });
-      if (audit !== undefined) emitAudit(audit, rejectionEvent(req, error, tokenFingerprint === undefined ? {} : { fingerprint: tokenFingerprint }));
+      if (audit !== undefined) {
+        const who = tokenFingerprint === undefined ? undefined : { fingerprint: tokenFingerprint };
+        emitAudit(audit, { ...auditBase(req, options.now(), who), type: 'rejected', status: error.status, code: error.code, reason: error.reason });
+      }
       throw error;
     }
   }

@@ -1,9 +1,9 @@
-import { emitAudit, type AuditSink } from './audit.js';
+import { auditBase, emitAudit, type AuditSink } from './audit.js';
 import type { AuthContext } from './context.js';
 import type { RejectionReason } from './error-codes.js';
 import { TollgateError } from './errors.js';
 import type { PolicyDescriptor } from './policy.js';
-import { requestPath, type TollgateRequest } from './request.js';
+import type { TollgateRequest } from './request.js';
 
 /** A framework-free check that runs after `authenticate`. Adapters wrap it in middleware. */
 export interface Guard<P extends PolicyDescriptor = PolicyDescriptor> {
@@ -41,22 +41,12 @@ export function forbidden(
     challenge: { scheme: auth.scheme },
     ...(reason === 'insufficient_scope' ? { scopes: missing } : {}),
   });
-  emitAudit(sinks.get(auth), {
-    type: 'forbidden', time: new Date().toISOString(), method: req.method, path: requestPath(req),
-    fingerprint: auth.fingerprint, issuer: auth.issuer, status: 403, code: error.code, reason, missing,
-    ...(auth.subject === undefined ? {} : { subject: auth.subject }),
-    ...(auth.clientId === undefined ? {} : { clientId: auth.clientId }),
-  });
+  emitAudit(sinks.get(auth), { ...auditBase(req, Date.now(), auth), type: 'forbidden', status: 403, code: error.code, reason, missing });
   return error;
 }
 
 /** Reports a refusal of an authenticated request (429, 503) to the auth context's sink, and returns the error. */
 export function reportRejection(auth: AuthContext, req: TollgateRequest, error: TollgateError): TollgateError {
-  emitAudit(sinks.get(auth), {
-    type: 'rejected', time: new Date().toISOString(), method: req.method, path: requestPath(req),
-    fingerprint: auth.fingerprint, issuer: auth.issuer, status: error.status, code: error.code, reason: error.reason,
-    ...(auth.subject === undefined ? {} : { subject: auth.subject }),
-    ...(auth.clientId === undefined ? {} : { clientId: auth.clientId }),
-  });
+  emitAudit(sinks.get(auth), { ...auditBase(req, Date.now(), auth), type: 'rejected', status: error.status, code: error.code, reason: error.reason });
   return error;
 }

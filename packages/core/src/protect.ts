@@ -18,6 +18,8 @@ export interface Protector {
   readonly authenticator: Authenticator;
   readonly policy: AuthenticatePolicy;
   isPublic(req: TollgateRequest): boolean;
+  /** True when the request passes untouched: a public path, or what `authenticate` lets through (CORS preflights). */
+  skips(req: TollgateRequest): boolean;
 }
 
 /** Creates the framework-free part of `protect(app, options)`. */
@@ -35,5 +37,6 @@ export function createProtector(options: ProtectOptions): Protector {
     authenticator,
     policy: { ...authenticator.policy, publicPaths: paths },
     isPublic: (req: TollgateRequest) => isPublicPath(requestPath(req), paths),
+    skips: (req: TollgateRequest) => isPublicPath(requestPath(req), paths) || authenticator.skips(req),
   });
 }

@@ -92,7 +92,7 @@ export async function verifyToken(token: string, options: ParsedAuthenticateOpti
   // Three dot-separated parts: a JWE (five) or a bare string is no access token for us.
   let dots = 0;
   for (let i = token.indexOf('.'); i !== -1; i = token.indexOf('.', i + 1)) dots++;
-  if (dots !== 2) return Promise.reject(invalidToken(dots === 4 ? 'unsupported_token_type' : 'malformed_token', 'The access token is malformed', challenges));
+  if (dots !== 2) throw invalidToken(dots === 4 ? 'unsupported_token_type' : 'malformed_token', 'The access token is malformed', challenges);
 
   let unverifiedHeader: ProtectedHeaderParameters;
   let unverifiedClaims: JWTPayload;

@@ -23,7 +23,7 @@ function routerOf(app: unknown): Layered {
 export function protect<A extends object>(app: A, options: ProtectOptions): A {
   const protector = createProtector(options);
   const { authenticator } = protector;
-  const guard = authenticateHandler(authenticator, protector.policy, (req) => protector.isPublic(req) || authenticator.skips(req));
+  const guard = authenticateHandler(authenticator, protector.policy, protector.skips);
   const router = routerOf(app);
   (app as unknown as Router).use(guard);
   const layer = router.stack.pop();

@@ -16,6 +16,6 @@ export function protect<A extends Koa>(app: A, options: ProtectOptions): A {
   }
   const protector = createProtector(options);
   const { authenticator } = protector;
-  app.middleware.unshift(authenticateMiddleware(authenticator, protector.policy, (req) => protector.isPublic(req) || authenticator.skips(req)));
+  app.middleware.unshift(authenticateMiddleware(authenticator, protector.policy, protector.skips));
   return app;
 }

@@ -2,7 +2,7 @@ import { auditBase, emitAudit } from './audit.js';
 import { readRoles, readScopes } from './claims.js';
 import type { AuthContext } from './context.js';
 import { isTollgateError, TollgateError } from './errors.js';
-import { extractToken, type ExtractOptions } from './extract.js';
+import { assertTokenSyntax, findToken, type ExtractedToken, type ExtractOptions } from './extract.js';
 import { fingerprint } from './fingerprint.js';
 import { parseAuthenticateOptions, type AuthenticateOptions, type ParsedAuthenticateOptions } from './options.js';
 import { deepFreeze, type AuthenticatePolicy } from './policy.js';
@@ -11,6 +11,7 @@ import { TokenCache } from './token-cache.js';
 import { verifyToken } from './verify.js';
 import { bindAuditSink } from './guard.js';
 import { currentDpopNonce, verifyDpopProof, type DpopContext } from './dpop.js';
+import { promised, type MaybePromise } from './promised.js';
 
 /** The framework-free heart of `authenticate`, shared by every adapter. */
 export interface Authenticator {
@@ -20,6 +21,12 @@ export interface Authenticator {
   skips(req: TollgateRequest): boolean;
   /** Extracts and verifies the token; resolves to the auth context or rejects with a {@link TollgateError}. */
   authenticate(req: TollgateRequest): Promise<AuthContext>;
+  /**
+   * `authenticate` for adapters on the hot path: returns the context itself when nothing is left
+   * to wait for (a cache hit with no DPoP proof and no revocation store to consult), else a
+   * promise; a failure may be thrown instead of rejected. Every check runs either way.
+   */
+  attempt(req: TollgateRequest): MaybePromise<AuthContext>;
   /** Headers for a successful response (the current `DPoP-Nonce` when nonces are on), or `undefined`. */
   responseHeaders(): Readonly<Record<string, string>> | undefined;
 }
@@ -68,11 +75,10 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
     return options.maxTokenAge !== undefined && typeof iat === 'number' && now > (iat + options.maxTokenAge) * 1000 + tolerance;
   }
 
-  async function verify(token: string, scheme: 'Bearer' | 'DPoP'): Promise<{ auth: AuthContext; cached: boolean }> {
-    const now = options.now();
-    const hit = cache?.get(token, now);
-    if (hit !== undefined && !isStale(hit, now)) return { auth: hit, cached: true };
-    const challenges = options.challengesFor(scheme);
+  /** Verifies a token that is not in the cache (or whose entry went stale) and caches it. */
+  async function verify(found: ExtractedToken, now: number): Promise<AuthContext> {
+    const { token } = found;
+    const challenges = options.challengesFor(found.scheme);
     const { header, claims, issuer } = await verifyToken(token, options, challenges);
     if (typeof claims.exp !== 'number') throw new TollgateError('invalid_token', 'The access token has no exp claim', { reason: 'missing_claim', challenge: [...challenges] });
     const cnf = claims.cnf;
@@ -96,7 +102,7 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
     });
     bindAuditSink(auth, audit);
     cache?.set(token, auth, now);
-    return { auth, cached: false };
+    return auth;
   }
 
   async function checkRevocation(auth: AuthContext): Promise<void> {
@@ -127,43 +133,74 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
     await verifyDpopProof(req, auth, dpop!);
   }
 
-  async function authenticate(req: TollgateRequest): Promise<AuthContext> {
-    let tokenFingerprint: string | undefined;
+  /** True when the token's binding must be checked: a DPoP proof was presented, or is needed. */
+  function needsBinding(auth: AuthContext, presented: 'Bearer' | 'DPoP'): boolean {
+    return presented === 'DPoP' || auth.jkt !== undefined || options.dpop?.required === true;
+  }
+
+  function accepted(req: TollgateRequest, auth: AuthContext, cached: boolean): AuthContext {
+    if (audit !== undefined) emitAudit(audit, { ...auditBase(req, options.now(), auth), type: 'authenticated', scopes: auth.scopes, cached });
+    return auth;
+  }
+
+  /** The error a client sees, reported; `token` is given once the token passed the syntax check. */
+  function rejected(req: TollgateRequest, caught: unknown, token: string | undefined): TollgateError {
+    // Anything unexpected still denies, as an invalid token: never a 500 and never an allow.
+    const error = isTollgateError(caught)
+      ? caught
+      : new TollgateError('invalid_token', 'The access token could not be verified', { reason: 'malformed_token', challenge: [...options.challengesFor('Bearer')], cause: caught });
+    if (audit !== undefined) {
+      const who = token === undefined ? undefined : { fingerprint: fingerprint(token) };
+      emitAudit(audit, { ...auditBase(req, options.now(), who), type: 'rejected', status: error.status, code: error.code, reason: error.reason });
+    }
+    return error;
+  }
+
+  /** Everything past a plain cache hit: syntax, signature and claims on a miss, then DPoP and revocation. */
+  async function complete(req: TollgateRequest, found: ExtractedToken, hit: AuthContext | undefined, now: number): Promise<AuthContext> {
+    let checked = hit === undefined ? undefined : found.token;
     try {
-      const extracted = extractToken(req, extractOptions);
-      if (extracted === undefined) {
+      let auth = hit;
+      if (auth === undefined) {
+        assertTokenSyntax(found, extractOptions);
+        checked = found.token;
+        auth = await verify(found, now);
+      }
+      if (needsBinding(auth, found.scheme)) await checkBinding(req, auth, found.scheme);
+      if (options.revocation !== undefined) await checkRevocation(auth);
+      return accepted(req, auth, hit !== undefined);
+    } catch (caught) {
+      throw rejected(req, caught, checked);
+    }
+  }
+
+  function attempt(req: TollgateRequest): MaybePromise<AuthContext> {
+    let found: ExtractedToken | undefined;
+    let now: number;
+    let hit: AuthContext | undefined;
+    try {
+      found = findToken(req, extractOptions);
+      if (found === undefined) {
         throw new TollgateError('missing_token', 'No access token was sent', { reason: 'no_token', challenge: [...options.challenges] });
       }
-      const { auth, cached } = await verify(extracted.token, extracted.scheme).catch((error: unknown) => {
-        tokenFingerprint = fingerprint(extracted.token);
-        throw error;
-      });
-      tokenFingerprint = auth.fingerprint;
-      // Both are skipped outright when there is nothing to check: no await on the hot path.
-      if (extracted.scheme === 'DPoP' || auth.jkt !== undefined || options.dpop?.required === true) await checkBinding(req, auth, extracted.scheme);
-      if (options.revocation !== undefined) await checkRevocation(auth);
-      if (audit !== undefined) {
-        emitAudit(audit, { ...auditBase(req, options.now(), auth), type: 'authenticated', scopes: auth.scopes, cached });
-      }
-      return auth;
+      // The cache is asked before anything parses the token: a hit is a token equal to one that
+      // passed every check, so only what it may have outlived (expiry, age) is checked again.
+      now = options.now();
+      hit = cache?.get(found.token, now);
+      if (hit !== undefined && isStale(hit, now)) hit = undefined;
+      if (hit !== undefined && !needsBinding(hit, found.scheme) && options.revocation === undefined) return accepted(req, hit, true);
     } catch (caught) {
-      // Anything unexpected still denies, as an invalid token: never a 500 and never an allow.
-      const error = isTollgateError(caught)
-        ? caught
-        : new TollgateError('invalid_token', 'The access token could not be verified', { reason: 'malformed_token', challenge: [...options.challengesFor('Bearer')], cause: caught });
-      if (audit !== undefined) {
-        const who = tokenFingerprint === undefined ? undefined : { fingerprint: tokenFingerprint };
-        emitAudit(audit, { ...auditBase(req, options.now(), who), type: 'rejected', status: error.status, code: error.code, reason: error.reason });
-      }
-      throw error;
+      throw rejected(req, caught, undefined);
     }
+    return complete(req, found, hit, now);
   }
 
   return Object.freeze({
     options,
     policy: describe(options),
     skips: (req: TollgateRequest) => options.allowPreflight && isPreflight(req),
-    authenticate,
+    authenticate: (req: TollgateRequest) => promised(() => attempt(req)),
+    attempt,
     responseHeaders: () => {
       const nonce = dpop === undefined ? undefined : currentDpopNonce(dpop);
       return nonce === undefined ? undefined : { 'DPoP-Nonce': nonce };

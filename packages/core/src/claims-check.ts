@@ -1,8 +1,10 @@
 import type { JWTPayload } from 'jose';
 import { readClaim } from './claims.js';
 import type { AuthContext } from './context.js';
-import { forbidden, notAuthenticated, type Guard } from './guard.js';
+import { defineGuard, forbidden, notAuthenticated, type Guard } from './guard.js';
 import type { ClaimsPolicy } from './policy.js';
+import { isThenable } from './promised.js';
+import type { TollgateError } from './errors.js';
 import { setupError } from './setup-error.js';
 
 type Primitive = string | number | boolean;
@@ -51,18 +53,23 @@ export function createClaimsGuard(check: ClaimsCheck, description?: string): Gua
     return setupError('ERR_TOLLGATE_INVALID_OPTION', 'requireClaims: check must be an object of expected values or a function');
   }
   const label = description ?? (names.length > 0 ? `claims ${names.join(', ')}` : 'a claims predicate');
-  const guard: Guard<ClaimsPolicy> = {
-    policy: { kind: 'claims', description: label, claims: names } as const,
-    async check(auth, req) {
-      if (auth === undefined) throw notAuthenticated();
-      let passed = false;
-      try {
-        passed = (await test(auth.claims, auth)) === true;
-      } catch {
-        passed = false;
-      }
-      if (!passed) throw forbidden(auth, req, 'claim_check_failed', 'The access token does not satisfy the claims this route requires', names);
-    },
-  };
-  return Object.freeze(guard);
+  return defineGuard({ kind: 'claims', description: label, claims: names } as const, (auth, req) => {
+    if (auth === undefined) throw notAuthenticated();
+    const refuse = (): TollgateError => forbidden(auth, req, 'claim_check_failed', 'The access token does not satisfy the claims this route requires', names);
+    let passed: boolean | Promise<boolean>;
+    try {
+      passed = test(auth.claims, auth);
+    } catch {
+      throw refuse(); // a predicate that throws denies: never fail open
+    }
+    if (!isThenable(passed)) {
+      if (passed !== true) throw refuse();
+      return undefined;
+    }
+    return Promise.resolve(passed).then((value) => {
+      if (value !== true) throw refuse();
+    }, () => {
+      throw refuse();
+    });
+  });
 }

@@ -31,27 +31,38 @@ export interface ExtractOptions {
 
 // RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
-const AUTHORIZATION = /^([A-Za-z][A-Za-z0-9!#$%&'*+\-.^_`|~]*)(?: +(.*))?$/;
+// RFC 9110 §11.1: auth-scheme = token.
+const AUTH_SCHEME = /^[A-Za-z][A-Za-z0-9!#$%&'*+\-.^_`|~]*$/;
 
 function invalidRequest(description: string, options: ExtractOptions, reason: 'malformed_header' | 'multiple_token_methods' | 'token_too_large'): TollgateError {
   return new TollgateError('invalid_request', description, { reason, challenge: [...options.challenges] });
 }
 
 function fromHeader(req: TollgateRequest, options: ExtractOptions): ExtractedToken | undefined {
-  const { value, repeated } = headerValue(req, 'authorization');
-  if (repeated) throw invalidRequest('More than one Authorization header', options, 'malformed_header');
+  const raw = req.headers.authorization;
+  let value: string | undefined;
+  if (typeof raw === 'string') value = raw;
+  else if (Array.isArray(raw)) {
+    if (raw.length > 1) throw invalidRequest('More than one Authorization header', options, 'malformed_header');
+    value = raw[0];
+  }
   if (value === undefined || value === '') return undefined;
-  const match = AUTHORIZATION.exec(value);
-  if (match === null) throw invalidRequest('Malformed Authorization header', options, 'malformed_header');
-  const scheme = match[1]!.toLowerCase();
-  const isBearer = scheme === 'bearer';
-  const isDpop = options.dpop && scheme === 'dpop';
-  // Another scheme (Basic, …) carries no access token for us: the request is unauthenticated.
-  if (!isBearer && !isDpop) return undefined;
-  const credentials = match[2];
-  if (credentials === undefined || credentials === '') throw invalidRequest('The Authorization header has no token', options, 'malformed_header');
+  // `scheme 1*SP credentials`; indexOf instead of a regular expression over the whole token.
+  const space = value.indexOf(' ');
+  const scheme = space === -1 ? value : value.slice(0, space);
+  const lower = scheme.toLowerCase();
+  const isBearer = lower === 'bearer';
+  const isDpop = options.dpop && lower === 'dpop';
+  if (!isBearer && !isDpop) {
+    if (!AUTH_SCHEME.test(scheme)) throw invalidRequest('Malformed Authorization header', options, 'malformed_header');
+    // Another scheme (Basic, …) carries no access token for us: the request is unauthenticated.
+    return undefined;
+  }
+  let start = space + 1;
+  while (space !== -1 && value.charCodeAt(start) === 32) start++;
+  const credentials = space === -1 ? '' : value.slice(start);
+  if (credentials === '') throw invalidRequest('The Authorization header has no token', options, 'malformed_header');
   if (credentials.length > options.maxTokenLength) throw invalidRequest('The access token is too large', options, 'token_too_large');
-  if (!B64TOKEN.test(credentials)) throw invalidRequest('Malformed Authorization header', options, 'malformed_header');
   return { token: credentials, scheme: isBearer ? 'Bearer' : 'DPoP', location: 'header' };
 }
 
@@ -66,7 +77,6 @@ function fromParameter(source: unknown, name: string, location: 'body' | 'query'
   if (value === undefined || value === '') return undefined;
   if (typeof value !== 'string') throw invalidRequest(`The ${location} carries more than one access token`, options, 'multiple_token_methods');
   if (value.length > options.maxTokenLength) throw invalidRequest('The access token is too large', options, 'token_too_large');
-  if (!B64TOKEN.test(value)) throw invalidRequest(`Malformed access token in the ${location}`, options, 'malformed_header');
   return { token: value, scheme: 'Bearer', location };
 }
 
@@ -91,29 +101,38 @@ function cookieSource(req: TollgateRequest): unknown {
   return value === undefined ? undefined : parseCookies(value);
 }
 
+function either(found: ExtractedToken | undefined, next: ExtractedToken | undefined, options: ExtractOptions): ExtractedToken | undefined {
+  if (found !== undefined && next !== undefined) throw invalidRequest('The access token was sent by more than one method', options, 'multiple_token_methods');
+  return found ?? next;
+}
+
+/**
+ * Finds the access token of a request without checking its characters (that is
+ * {@link assertTokenSyntax}, which `authenticate` runs only on a cache miss: a token equal to a
+ * cached one already passed it). Throws `invalid_request` for a malformed header, a token that
+ * is too long, or a token sent by more than one method.
+ */
+export function findToken(req: TollgateRequest, options: ExtractOptions): ExtractedToken | undefined {
+  const { locations } = options;
+  let found = locations.header ? fromHeader(req, options) : undefined;
+  if (locations.body && req.method !== 'GET' && isFormBody(req)) found = either(found, fromParameter(req.body, 'access_token', 'body', options), options);
+  if (locations.query) found = either(found, fromParameter(req.query, 'access_token', 'query', options), options);
+  if (locations.cookie !== false) found = either(found, fromParameter(cookieSource(req), locations.cookie, 'cookie', options), options);
+  return found;
+}
+
+/** Throws `invalid_request` unless the token is an RFC 6750 `b64token`. */
+export function assertTokenSyntax(found: ExtractedToken, options: ExtractOptions): void {
+  if (B64TOKEN.test(found.token)) return;
+  throw invalidRequest(found.location === 'header' ? 'Malformed Authorization header' : `Malformed access token in the ${found.location}`, options, 'malformed_header');
+}
+
 /**
  * Finds the access token of a request, RFC 6750 §2. Returns `undefined` when there is none;
  * throws `invalid_request` (400) for a malformed header or a token sent by more than one method.
  */
 export function extractToken(req: TollgateRequest, options: ExtractOptions): ExtractedToken | undefined {
-  const { locations } = options;
-  const found: ExtractedToken[] = [];
-  if (locations.header) {
-    const token = fromHeader(req, options);
-    if (token !== undefined) found.push(token);
-  }
-  if (locations.body && req.method !== 'GET' && isFormBody(req)) {
-    const token = fromParameter(req.body, 'access_token', 'body', options);
-    if (token !== undefined) found.push(token);
-  }
-  if (locations.query) {
-    const token = fromParameter(req.query, 'access_token', 'query', options);
-    if (token !== undefined) found.push(token);
-  }
-  if (locations.cookie !== false) {
-    const token = fromParameter(cookieSource(req), locations.cookie, 'cookie', options);
-    if (token !== undefined) found.push(token);
-  }
-  if (found.length > 1) throw invalidRequest('The access token was sent by more than one method', options, 'multiple_token_methods');
-  return found[0];
+  const found = findToken(req, options);
+  if (found !== undefined) assertTokenSyntax(found, options);
+  return found;
 }

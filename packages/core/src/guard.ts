@@ -3,6 +3,7 @@ import type { AuthContext } from './context.js';
 import type { RejectionReason } from './error-codes.js';
 import { TollgateError } from './errors.js';
 import type { PolicyDescriptor } from './policy.js';
+import { promised, type MaybePromise } from './promised.js';
 import type { TollgateRequest } from './request.js';
 
 /** A framework-free check that runs after `authenticate`. Adapters wrap it in middleware. */
@@ -10,6 +11,16 @@ export interface Guard<P extends PolicyDescriptor = PolicyDescriptor> {
   readonly policy: P;
   /** Resolves when the request may pass; rejects with a {@link TollgateError} otherwise. */
   check(auth: AuthContext | undefined, req: TollgateRequest): Promise<void>;
+  /**
+   * `check` for adapters on the hot path: returns (scope and role checks synchronously) when
+   * the request may pass, throws or rejects with the {@link TollgateError} otherwise.
+   */
+  run(auth: AuthContext | undefined, req: TollgateRequest): MaybePromise<void>;
+}
+
+/** Builds a frozen guard from its policy and its hot-path check; `check` is derived from `run`. */
+export function defineGuard<P extends PolicyDescriptor>(policy: P, run: Guard<P>['run']): Guard<P> {
+  return Object.freeze({ policy, run, check: (auth: AuthContext | undefined, req: TollgateRequest) => promised(() => run(auth, req)) });
 }
 
 // The audit sink of the authenticator that produced each context, so guards report to it too.

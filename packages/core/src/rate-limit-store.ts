@@ -98,7 +98,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return window === undefined ? undefined : { totalHits: window.hits, resetTime: new Date(window.resetAt) };
   }
 
-  async increment(key: string): Promise<ClientRateLimitInfo> {
+  /** Synchronous: the limiter then answers without waiting a tick (any caller may still `await` it). */
+  increment(key: string): ClientRateLimitInfo {
     const windowMs = this.#windowMs;
     if (windowMs === undefined) throw new Error('MemoryRateLimitStore: init() was not called');
     // Everything below runs synchronously, so concurrent increments cannot interleave.

@@ -1,10 +1,12 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { AuthContext } from './context.js';
 import { isTollgateError, TollgateError } from './errors.js';
 import { fingerprint } from './fingerprint.js';
 import { notAuthenticated, reportRejection } from './guard.js';
 import type { TollgateRequest } from './request.js';
 import type { RateLimitPolicy } from './policy.js';
+import { isThenable, promised, type MaybePromise } from './promised.js';
 import { MemoryRateLimitStore, type ClientRateLimitInfo, type RateLimitStore } from './rate-limit-store.js';
 import { assertKnownOptions, setupError, TollgateSetupError } from './setup-error.js';
 
@@ -100,14 +102,17 @@ export interface RateLimiter {
   readonly store: RateLimitStore;
   /** Where `passOnStoreError` failures are reported (the console). */
   readonly logger: RateLimitLogger;
-  /** The store key of a request: prefix, kind, then a digest (or the custom function's value). */
-  keyFor(auth: AuthContext): Promise<string>;
-  /** The limit that applies to a request. */
-  limitFor(auth: AuthContext): Promise<number>;
+  /** The store key of a request: prefix, kind, then a digest (or the custom function's value). A promise only for an async `key` function. */
+  keyFor(auth: AuthContext): MaybePromise<string>;
+  /** The limit that applies to a request. A promise only for an async `limit` function. */
+  limitFor(auth: AuthContext): MaybePromise<number>;
   /** The draft-8 policy name, e.g. `10-in-1min`. */
   policyName(limit: number): string;
-  /** Counts one hit for `key`. Rejects with the 503 unless `passOnStoreError`. */
-  consume(key: string, limit: number): Promise<RateLimitDecision>;
+  /**
+   * Counts one hit for `key`. Fails with the 503 unless `passOnStoreError`; answers (or throws)
+   * synchronously when the store does, as the memory store does.
+   */
+  consume(key: string, limit: number): MaybePromise<RateLimitDecision>;
   /** The 429 for a request over its limit, with `Retry-After` and the RateLimit headers. */
   rejection(info: RateLimitInfo): TollgateError;
   /**
@@ -116,6 +121,8 @@ export interface RateLimiter {
    * resolves with the decision (and its headers) when the request may pass.
    */
   check(auth: AuthContext | undefined, req?: TollgateRequest): Promise<RateLimitDecision>;
+  /** `check` for adapters on the hot path: synchronous when the key, limit and store are; may throw instead of rejecting. */
+  attempt(auth: AuthContext | undefined, req?: TollgateRequest): MaybePromise<RateLimitDecision>;
 }
 
 const KNOWN = ['limit', 'windowMs', 'key', 'store', 'passOnStoreError', 'prefix'];
@@ -189,9 +196,17 @@ function secondsUntilReset(windowMs: number, resetTime: Date | undefined): numbe
   return Math.max(0, Math.ceil((resetTime.getTime() - Date.now()) / 1000));
 }
 
+// A key's `pk` is asked for on every request of its window: remembered, within a fixed bound.
+const partitionKeys = new LRUCache<string, string>({ max: 10_000 });
+
 /** The draft-8 `pk` parameter: a short digest of the key, so the key itself never leaves the server. */
 function partitionKey(key: string): string {
-  return Buffer.from(createHash('sha256').update(key).digest('hex').slice(0, 12)).toString('base64');
+  let pk = partitionKeys.get(key);
+  if (pk === undefined) {
+    pk = Buffer.from(hash('sha256', key, 'hex').slice(0, 12)).toString('base64');
+    partitionKeys.set(key, pk);
+  }
+  return pk;
 }
 
 /**
@@ -233,9 +248,11 @@ function isValidCount(info: unknown): info is ClientRateLimitInfo {
 /** The store seen through the limiter: init awaited (and retried after a failure), failures as 503s. */
 function guardStore(store: RateLimitStore, windowMs: number): RateLimitStore {
   let ready: Promise<void> | undefined;
+  let isReady = false;
   const initialise = (): Promise<void> => {
     ready ??= (async () => {
       await store.init?.(Object.freeze({ windowMs }));
+      isReady = true;
     })().catch((error: unknown) => {
       ready = undefined; // the next request tries again: a store down at startup must not stay broken
       throw error;
@@ -244,17 +261,28 @@ function guardStore(store: RateLimitStore, windowMs: number): RateLimitStore {
   };
   initialise().catch(() => { /* reported by the first request that needs the store */ });
 
+  function counted(info: unknown): ClientRateLimitInfo {
+    if (!isValidCount(info)) throw storeUnavailable(new TypeError('the rate-limit store returned an invalid count'));
+    return info;
+  }
+  const unavailable = (error: unknown): never => {
+    throw storeUnavailable(error);
+  };
+
+  /** One hit: synchronous once the store is ready and answers synchronously (the memory store). */
+  function increment(key: string): MaybePromise<ClientRateLimitInfo> {
+    if (!isReady) return initialise().then(() => store.increment(key)).then(counted, unavailable);
+    let result: MaybePromise<ClientRateLimitInfo>;
+    try {
+      result = store.increment(key);
+    } catch (error) {
+      throw storeUnavailable(error);
+    }
+    return isThenable(result) ? Promise.resolve(result).then(counted, unavailable) : counted(result);
+  }
+
   const guarded: RateLimitStore = {
-    async increment(key) {
-      try {
-        await initialise();
-        const info: unknown = await store.increment(key);
-        if (!isValidCount(info)) throw new TypeError('the rate-limit store returned an invalid count');
-        return info;
-      } catch (error) {
-        throw storeUnavailable(error);
-      }
-    },
+    increment,
     async decrement(key) {
       await initialise();
       await store.decrement(key);
@@ -296,22 +324,29 @@ export function createRateLimiter(input: RateLimitOptions): RateLimiter {
   const store = guardStore(options.store, windowMs);
   const logger = consoleLogger;
 
-  async function keyFor(auth: AuthContext): Promise<string> {
+  function keyFor(auth: AuthContext): MaybePromise<string> {
     const { key } = options;
-    let value: string | undefined;
-    if (key === 'subject' && auth.subject !== undefined && auth.subject !== '') value = `subject:${fingerprint(`${auth.issuer}\u0000${auth.subject}`)}`;
-    else if (key === 'client' && auth.clientId !== undefined && auth.clientId !== '') value = `client:${fingerprint(`${auth.issuer}\u0000${auth.clientId}`)}`;
-    else if (typeof key === 'function') {
-      const custom: unknown = await key(auth);
-      if (typeof custom === 'string' && custom !== '') value = `custom:${custom}`;
+    if (typeof key === 'function') {
+      const custom = key(auth);
+      return isThenable(custom) ? Promise.resolve(custom).then((value) => customKey(auth, value)) : customKey(auth, custom);
     }
-    return `${prefix}${value ?? `token:${auth.fingerprint}`}`;
+    if (key === 'subject' && auth.subject !== undefined && auth.subject !== '') return `${prefix}subject:${fingerprint(`${auth.issuer}\u0000${auth.subject}`)}`;
+    if (key === 'client' && auth.clientId !== undefined && auth.clientId !== '') return `${prefix}client:${fingerprint(`${auth.issuer}\u0000${auth.clientId}`)}`;
+    return `${prefix}token:${auth.fingerprint}`;
   }
 
-  async function limitFor(auth: AuthContext): Promise<number> {
+  function customKey(auth: AuthContext, value: unknown): string {
+    return typeof value === 'string' && value !== '' ? `${prefix}custom:${value}` : `${prefix}token:${auth.fingerprint}`;
+  }
+
+  function limitFor(auth: AuthContext): MaybePromise<number> {
     const { limit } = options;
     if (typeof limit === 'number') return limit;
-    const value: unknown = await limit(auth);
+    const value = limit(auth);
+    return isThenable(value) ? Promise.resolve(value).then(checkedLimit) : checkedLimit(value);
+  }
+
+  function checkedLimit(value: unknown): number {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
       // Not a TollgateError: the app's limit function is broken, and the request must not pass.
       throw new TollgateSetupError('ERR_TOLLGATE_INVALID_OPTION', `rateLimitPerToken: the limit function returned ${typeof value === 'number' ? value : typeof value}, not a non-negative integer`);
@@ -325,15 +360,13 @@ export function createRateLimiter(input: RateLimitOptions): RateLimiter {
     });
   }
 
-  async function consume(key: string, limit: number): Promise<RateLimitDecision> {
-    let count: ClientRateLimitInfo;
-    try {
-      count = await store.increment(key);
-    } catch (error) {
-      if (!passOnStoreError) throw error;
-      logger.error(error, 'tollgate: the rate-limit store failed; request allowed without rate limiting (passOnStoreError)');
-      return Object.freeze({ allowed: true, info: undefined, headers: Object.freeze({}), error: undefined });
-    }
+  function passUnlimited(error: unknown): RateLimitDecision {
+    if (!passOnStoreError) throw error;
+    logger.error(error, 'tollgate: the rate-limit store failed; request allowed without rate limiting (passOnStoreError)');
+    return Object.freeze({ allowed: true, info: undefined, headers: Object.freeze({}), error: undefined });
+  }
+
+  function decide(key: string, limit: number, count: ClientRateLimitInfo): RateLimitDecision {
     const info: RateLimitInfo = Object.freeze({
       limit, used: count.totalHits, remaining: Math.max(limit - count.totalHits, 0), resetTime: count.resetTime, key,
     });
@@ -344,18 +377,45 @@ export function createRateLimiter(input: RateLimitOptions): RateLimiter {
     return Object.freeze({ allowed: true, info, headers: Object.freeze(rateLimitHeaders(info, windowMs, policyName(limit, windowMs))), error: undefined });
   }
 
-  async function check(auth: AuthContext | undefined, req?: TollgateRequest): Promise<RateLimitDecision> {
-    if (auth === undefined) throw notAuthenticated();
-    const [key, limit] = await Promise.all([keyFor(auth), limitFor(auth)]);
-    let decision: RateLimitDecision;
+  function consume(key: string, limit: number): MaybePromise<RateLimitDecision> {
+    let count: MaybePromise<ClientRateLimitInfo>;
     try {
-      decision = await consume(key, limit);
+      count = store.increment(key);
     } catch (error) {
-      if (req !== undefined && isTollgateError(error)) reportRejection(auth, req, error);
-      throw error;
+      return passUnlimited(error);
     }
-    if (decision.error !== undefined) throw req === undefined ? decision.error : reportRejection(auth, req, decision.error);
+    return isThenable(count) ? Promise.resolve(count).then((c) => decide(key, limit, c), passUnlimited) : decide(key, limit, count);
+  }
+
+  /** Counts the hit; a refusal or a store failure is thrown, reported to the context's audit sink. */
+  function counted(auth: AuthContext, req: TollgateRequest | undefined, key: string, limit: number): MaybePromise<RateLimitDecision> {
+    let decision: MaybePromise<RateLimitDecision>;
+    try {
+      decision = consume(key, limit);
+      if (!isThenable(decision)) return allowedOrThrow(decision);
+    } catch (error) {
+      throw reported(auth, req, error);
+    }
+    return Promise.resolve(decision).then(allowedOrThrow).catch((error: unknown) => {
+      throw reported(auth, req, error);
+    });
+  }
+
+  function reported(auth: AuthContext, req: TollgateRequest | undefined, error: unknown): unknown {
+    return req !== undefined && isTollgateError(error) ? reportRejection(auth, req, error) : error;
+  }
+
+  function allowedOrThrow(decision: RateLimitDecision): RateLimitDecision {
+    if (decision.error !== undefined) throw decision.error;
     return decision;
+  }
+
+  function attempt(auth: AuthContext | undefined, req?: TollgateRequest): MaybePromise<RateLimitDecision> {
+    if (auth === undefined) throw notAuthenticated();
+    const key = keyFor(auth);
+    const limit = limitFor(auth);
+    if (isThenable(key) || isThenable(limit)) return Promise.all([key, limit]).then(([k, l]) => counted(auth, req, k, l));
+    return counted(auth, req, key, limit);
   }
 
   return Object.freeze({
@@ -374,6 +434,7 @@ export function createRateLimiter(input: RateLimitOptions): RateLimiter {
     policyName: (limit: number) => policyName(limit, windowMs),
     consume,
     rejection,
-    check,
+    check: (auth: AuthContext | undefined, req?: TollgateRequest) => promised(() => attempt(auth, req)),
+    attempt,
   });
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { TollgateError } from './errors.js';
-import { notAuthenticated, reportRejection, type Guard } from './guard.js';
+import { defineGuard, notAuthenticated, reportRejection, type Guard } from './guard.js';
 import { MemoryNonceStore, type NonceStore } from './nonce-store.js';
 import type { ReplayPolicy } from './policy.js';
 import { assertKnownOptions, nonNegative, setupError } from './setup-error.js';
@@ -50,27 +50,23 @@ export function createReplayGuard(options: ReplayOptions = {}): Guard<ReplayPoli
   const prefix = options.prefix ?? 'jti:';
   if (typeof prefix !== 'string') setupError('ERR_TOLLGATE_INVALID_OPTION', 'preventReplay: prefix must be a string');
   const now = options.now ?? Date.now;
-  const guard: Guard<ReplayPolicy> = {
-    policy: { kind: 'replay', store: storeName(store) },
-    async check(auth, req) {
-      if (auth === undefined) throw notAuthenticated();
-      const refuse = (error: TollgateError): TollgateError => reportRejection(auth, req, error);
-      const { jti } = auth.claims;
-      if (typeof jti !== 'string' || jti === '') {
-        throw refuse(new TollgateError('invalid_token', 'The access token has no jti claim', { reason: 'missing_jti', challenge: { scheme: auth.scheme } }));
-      }
-      // Remembered while any instance could still accept the token: until exp plus the tolerance.
-      const ttl = auth.expiresAt.getTime() - now() + tolerance;
-      if (ttl <= 0) throw refuse(new TollgateError('invalid_token', 'The access token expired', { reason: 'expired', challenge: { scheme: auth.scheme } }));
-      let first: boolean;
-      try {
-        first = await store.claim(replayKey(prefix, auth.issuer, jti), Math.ceil(ttl));
-      } catch (error) {
-        // Fail closed: a store that cannot answer (down, slow, full) never lets a replay through.
-        throw refuse(new TollgateError('temporarily_unavailable', 'Token replays cannot be checked right now', { reason: 'store_unavailable', headers: { 'Retry-After': '1' }, cause: error }));
-      }
-      if (!first) throw refuse(new TollgateError('invalid_token', 'The access token was already used', { reason: 'replayed', challenge: { scheme: auth.scheme } }));
-    },
-  };
-  return Object.freeze(guard);
+  return defineGuard({ kind: 'replay', store: storeName(store) }, async (auth, req) => {
+    if (auth === undefined) throw notAuthenticated();
+    const refuse = (error: TollgateError): TollgateError => reportRejection(auth, req, error);
+    const { jti } = auth.claims;
+    if (typeof jti !== 'string' || jti === '') {
+      throw refuse(new TollgateError('invalid_token', 'The access token has no jti claim', { reason: 'missing_jti', challenge: { scheme: auth.scheme } }));
+    }
+    // Remembered while any instance could still accept the token: until exp plus the tolerance.
+    const ttl = auth.expiresAt.getTime() - now() + tolerance;
+    if (ttl <= 0) throw refuse(new TollgateError('invalid_token', 'The access token expired', { reason: 'expired', challenge: { scheme: auth.scheme } }));
+    let first: boolean;
+    try {
+      first = await store.claim(replayKey(prefix, auth.issuer, jti), Math.ceil(ttl));
+    } catch (error) {
+      // Fail closed: a store that cannot answer (down, slow, full) never lets a replay through.
+      throw refuse(new TollgateError('temporarily_unavailable', 'Token replays cannot be checked right now', { reason: 'store_unavailable', headers: { 'Retry-After': '1' }, cause: error }));
+    }
+    if (!first) throw refuse(new TollgateError('invalid_token', 'The access token was already used', { reason: 'replayed', challenge: { scheme: auth.scheme } }));
+  });
 }

@@ -1,4 +1,4 @@
-import { forbidden, notAuthenticated, type Guard } from './guard.js';
+import { defineGuard, forbidden, notAuthenticated, type Guard } from './guard.js';
 import type { RolesPolicy } from './policy.js';
 import { missingValues, type MatchOptions } from './scopes.js';
 import { assertKnownOptions, matchOption, stringList } from './setup-error.js';
@@ -8,13 +8,9 @@ export function createRoleGuard(roles: string | readonly string[], options: Matc
   assertKnownOptions(options, ['match'], 'requireRoles');
   const required = stringList(roles, 'requireRoles: roles', { allowSpaces: true });
   const match = matchOption(options.match, 'requireRoles');
-  const guard: Guard<RolesPolicy> = {
-    policy: { kind: 'roles', roles: required, match } as const,
-    async check(auth, req) {
-      if (auth === undefined) throw notAuthenticated();
-      const missing = missingValues(required, auth.roles, match);
-      if (missing.length > 0) throw forbidden(auth, req, 'insufficient_role', 'The access token lacks a required role', match === 'all' ? missing : required);
-    },
-  };
-  return Object.freeze(guard);
+  return defineGuard({ kind: 'roles', roles: required, match } as const, (auth, req) => {
+    if (auth === undefined) throw notAuthenticated();
+    const missing = missingValues(required, auth.roles, match);
+    if (missing.length > 0) throw forbidden(auth, req, 'insufficient_role', 'The access token lacks a required role', match === 'all' ? missing : required);
+  });
 }

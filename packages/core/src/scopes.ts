@@ -1,4 +1,4 @@
-import { forbidden, notAuthenticated, type Guard } from './guard.js';
+import { defineGuard, forbidden, notAuthenticated, type Guard } from './guard.js';
 import type { ScopesPolicy } from './policy.js';
 import { assertKnownOptions, matchOption, stringList } from './setup-error.js';
 
@@ -8,10 +8,13 @@ export interface MatchOptions {
   match?: 'all' | 'any';
 }
 
+const NOTHING_MISSING: readonly string[] = Object.freeze([]);
+
 /** Returns the values of `required` that `granted` lacks, under exact string matching. */
 export function missingValues(required: readonly string[], granted: readonly string[], match: 'all' | 'any'): readonly string[] {
-  const missing = required.filter((value) => !granted.includes(value));
-  return match === 'any' && missing.length < required.length ? [] : missing;
+  let missing: string[] | undefined;
+  for (const value of required) if (!granted.includes(value)) (missing ??= []).push(value);
+  return missing === undefined || (match === 'any' && missing.length < required.length) ? NOTHING_MISSING : missing;
 }
 
 /**
@@ -23,13 +26,9 @@ export function createScopeGuard(scopes: string | readonly string[], options: Ma
   const required = stringList(scopes, 'requireScopes: scopes');
   const match = matchOption(options.match, 'requireScopes');
   const what = match === 'all' ? 'all of' : 'one of';
-  const guard: Guard<ScopesPolicy> = {
-    policy: { kind: 'scopes', scopes: required, match } as const,
-    async check(auth, req) {
-      if (auth === undefined) throw notAuthenticated();
-      const missing = missingValues(required, auth.scopes, match);
-      if (missing.length > 0) throw forbidden(auth, req, 'insufficient_scope', `The access token needs ${what} these scopes: ${required.join(' ')}`, match === 'all' ? missing : required);
-    },
-  };
-  return Object.freeze(guard);
+  return defineGuard({ kind: 'scopes', scopes: required, match } as const, (auth, req) => {
+    if (auth === undefined) throw notAuthenticated();
+    const missing = missingValues(required, auth.scopes, match);
+    if (missing.length > 0) throw forbidden(auth, req, 'insufficient_scope', `The access token needs ${what} these scopes: ${required.join(' ')}`, match === 'all' ? missing : required);
+  });
 }

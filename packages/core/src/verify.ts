@@ -1,4 +1,4 @@
-import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyOptions, type ProtectedHeaderParameters } from 'jose';
+import { decodeJwt, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, type ProtectedHeaderParameters } from 'jose';
 import type { RejectionReason } from './error-codes.js';
 import { TollgateError } from './errors.js';
 import { KeySourceUnavailableError } from './key-source.js';
@@ -15,6 +15,13 @@ export interface VerifiedToken {
 // RFC 8725 §3.10 and the jku/x5u/jwk CVEs: a token never gets to say which key verifies it.
 const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const;
 
+/** Thrown from the key resolver, before any key is looked up, for a header in {@link FORBIDDEN_HEADERS}. */
+class ForbiddenHeaderError extends Error {
+  constructor(readonly header: string) {
+    super(`forbidden ${header} header`);
+  }
+}
+
 function invalidToken(reason: RejectionReason, description: string, challenges: readonly Challenge[], cause?: unknown): TollgateError {
   return new TollgateError('invalid_token', description, { reason, challenge: [...challenges], cause });
 }
@@ -29,6 +36,7 @@ const CLAIM_FAILURES: Record<string, [RejectionReason, string]> = {
 
 /** Translates a `jose` failure into the one Tollgate error a client sees. */
 function fromJoseError(error: unknown, challenges: readonly Challenge[]): TollgateError {
+  if (error instanceof ForbiddenHeaderError) return invalidToken('forbidden_header', `The access token carries a ${error.header} header, which is not accepted`, challenges);
   if (error instanceof KeySourceUnavailableError) {
     return new TollgateError('temporarily_unavailable', 'The token issuer keys cannot be fetched right now', {
       reason: 'key_source_unavailable', headers: { 'Retry-After': '5' }, cause: error,
@@ -63,8 +71,26 @@ function fromJoseError(error: unknown, challenges: readonly Challenge[]): Tollga
   }
 }
 
-// jwtVerify's options depend only on the issuer and the authenticator: built once, not per request.
+// jwtVerify's options and key resolver depend only on the issuer and the authenticator: built once, not per request.
 const verifyOptions = new WeakMap<ParsedIssuer, JWTVerifyOptions>();
+const resolvers = new WeakMap<ParsedIssuer, JWTVerifyGetKey>();
+
+/**
+ * The issuer's key, behind the forbidden-header check: jose hands the resolver the header it
+ * parsed (after its own `alg` allow-list and `crit` checks), so the token is not parsed twice.
+ */
+function keyResolverFor(issuer: ParsedIssuer): JWTVerifyGetKey {
+  let resolver = resolvers.get(issuer);
+  if (resolver === undefined) {
+    const { key } = issuer.keySource;
+    resolver = (header, token) => {
+      for (const name of FORBIDDEN_HEADERS) if (Object.hasOwn(header, name)) throw new ForbiddenHeaderError(name);
+      return typeof key === 'function' ? key(header, token) : key;
+    };
+    resolvers.set(issuer, resolver);
+  }
+  return resolver;
+}
 
 function verifyOptionsFor(issuer: ParsedIssuer, options: ParsedAuthenticateOptions): JWTVerifyOptions {
   let built = verifyOptions.get(issuer);
@@ -94,16 +120,13 @@ export async function verifyToken(token: string, options: ParsedAuthenticateOpti
   for (let i = token.indexOf('.'); i !== -1; i = token.indexOf('.', i + 1)) dots++;
   if (dots !== 2) throw invalidToken(dots === 4 ? 'unsupported_token_type' : 'malformed_token', 'The access token is malformed', challenges);
 
-  let unverifiedHeader: ProtectedHeaderParameters;
+  // The claims are read before verification for one thing only: choosing the issuer (and so the
+  // keys) before any key is fetched. Nothing else trusts them until jose has checked the signature.
   let unverifiedClaims: JWTPayload;
   try {
-    unverifiedHeader = decodeProtectedHeader(token);
     unverifiedClaims = decodeJwt(token);
   } catch (error) {
     throw invalidToken('malformed_token', 'The access token is malformed', challenges, error);
-  }
-  for (const name of FORBIDDEN_HEADERS) {
-    if (Object.hasOwn(unverifiedHeader, name)) throw invalidToken('forbidden_header', `The access token carries a ${name} header, which is not accepted`, challenges);
   }
   const iss = unverifiedClaims.iss;
   const issuer = typeof iss === 'string' ? options.byIssuer.get(iss) : undefined;
@@ -113,7 +136,7 @@ export async function verifyToken(token: string, options: ParsedAuthenticateOpti
 
   try {
     const base = verifyOptionsFor(issuer, options);
-    const result = await jwtVerify(token, issuer.keySource.key as Parameters<typeof jwtVerify>[1],
+    const result = await jwtVerify(token, keyResolverFor(issuer),
       options.now === Date.now ? base : { ...base, currentDate: new Date(options.now()) });
     return { header: result.protectedHeader, claims: result.payload, issuer };
   } catch (error) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SignJWT } from 'jose';
-import { createAuthenticator, pinoAuditSink, TollgateError, createScopeGuard, type AuditEvent, type AuthenticateOptions, type TollgateRequest } from '@tollgate/core';
+import { createAuthenticator, MemoryRevocationStore, pinoAuditSink, TollgateError, createScopeGuard, type AuditEvent, type AuthenticateOptions, type TollgateRequest } from '@tollgate/core';
 import { createTestIssuer, type TestIssuer } from '@tollgate/testing';
 
 let idp: TestIssuer;
@@ -145,6 +145,51 @@ describe('createAuthenticator', () => {
     expect(createAuthenticator(idp.authenticateOptions()).skips(preflight)).toBe(true);
     expect(createAuthenticator({ ...idp.authenticateOptions(), allowPreflight: false }).skips(preflight)).toBe(false);
     expect(createAuthenticator(idp.authenticateOptions()).skips({ ...preflight, headers: {} })).toBe(false);
+  });
+});
+
+describe('the hot path: attempt()', () => {
+  it('answers a cache hit synchronously, and still re-checks exp on it', async () => {
+    let clock = Date.now();
+    const authenticator = createAuthenticator({ ...idp.authenticateOptions(), now: () => clock, clockTolerance: 0 });
+    const token = await idp.mint({}, { expiresIn: 10 });
+    const first = authenticator.attempt(get(token));
+    expect(first).toBeInstanceOf(Promise);
+    const auth = await first;
+    const hit = authenticator.attempt(get(token));
+    expect(hit).not.toBeInstanceOf(Promise);
+    expect(hit).toBe(auth);
+    clock += 11_000;
+    await expect(Promise.resolve().then(() => authenticator.attempt(get(token)))).rejects.toMatchObject({ status: 401, reason: 'expired' });
+  });
+
+  it('never serves a token from the cache that only shares the signature of a cached one', async () => {
+    const authenticator = createAuthenticator(idp.authenticateOptions());
+    const token = await idp.mint({ scope: 'orders:read' });
+    await authenticator.authenticate(get(token)); // cached
+    const [header, payload, signature] = token.split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>;
+    const tampered = `${header}.${Buffer.from(JSON.stringify({ ...claims, scope: 'orders:read admin' })).toString('base64url')}.${signature}`;
+    await expect(authenticator.authenticate(get(tampered))).rejects.toMatchObject({ status: 401, reason: 'bad_signature' });
+    // and a token with a different signature but the same tail is no hit either
+    const sameTail = `${header}.${payload}.${'A'.repeat(8)}${signature!.slice(8)}`;
+    await expect(authenticator.authenticate(get(sameTail))).rejects.toMatchObject({ status: 401 });
+    expect((await authenticator.authenticate(get(token))).scopes).toEqual(['orders:read']);
+  });
+
+  it('checks the characters of a token on a miss, before anything else reads it', async () => {
+    const authenticator = createAuthenticator(idp.authenticateOptions());
+    await expect(authenticator.authenticate(get('abc.d\u00e9f.ghi'))).rejects.toMatchObject({ status: 400, code: 'invalid_request', reason: 'malformed_header' });
+  });
+
+  it('goes async for what a hit cannot answer alone: a revocation lookup', async () => {
+    const revocation = new MemoryRevocationStore();
+    const authenticator = createAuthenticator({ ...idp.authenticateOptions(), revocation });
+    const token = await idp.mint({ jti: 'j-1' });
+    await authenticator.authenticate(get(token));
+    expect(authenticator.attempt(get(token))).toBeInstanceOf(Promise);
+    await revocation.revokeToken('j-1', new Date(Date.now() + 3_600_000));
+    await expect(authenticator.attempt(get(token))).rejects.toMatchObject({ status: 401, reason: 'revoked' });
   });
 });
 

@@ -58,8 +58,8 @@ describe('MemoryRateLimitStore', () => {
     expect(store.size).toBe(0);
   });
 
-  it('refuses to count before init() gave it a window', async () => {
-    await expect(new MemoryRateLimitStore().increment('a')).rejects.toThrow('init() was not called');
+  it('refuses to count before init() gave it a window', () => {
+    expect(() => new MemoryRateLimitStore().increment('a')).toThrow('init() was not called');
   });
 
   it.each([

@@ -144,6 +144,27 @@ describe('createRateLimiter', () => {
     expect(Number(t)).toBeLessThanOrEqual(60);
   });
 
+  it('attempt() counts synchronously with the memory store, and waits only for a store that is async', async () => {
+    const limiter = createRateLimiter({ limit: 1, windowMs: 60_000 });
+    const auth = await authFor();
+    await limiter.check(auth); // the store's init has run
+    const second = await authFor();
+    const decision = limiter.attempt(second);
+    expect(decision).not.toBeInstanceOf(Promise);
+    expect(decision).toMatchObject({ allowed: true, info: { used: 1, remaining: 0 } });
+    expect(() => limiter.attempt(second)).toThrow(expect.objectContaining({ status: 429, reason: 'rate_limited' }));
+    const inner = new MemoryRateLimitStore();
+    const asyncStore: RateLimitStore = { init: (o) => inner.init(o), increment: async (key) => inner.increment(key), decrement: async () => {}, resetKey: async () => {} };
+    const slow = createRateLimiter({ limit: 1, windowMs: 60_000, store: asyncStore });
+    await slow.check(auth);
+    const pending = slow.attempt(auth);
+    expect(pending).toBeInstanceOf(Promise);
+    await expect(pending).rejects.toMatchObject({ status: 429 });
+    const refused = limiter.check(second);
+    expect(refused).toBeInstanceOf(Promise);
+    await expect(refused).rejects.toMatchObject({ status: 429 });
+  });
+
   it('consume() reports a refusal as a decision, not a rejection', async () => {
     const limiter = createRateLimiter({ limit: 1, windowMs: 1000 });
     expect(await limiter.consume('k', 1)).toMatchObject({ allowed: true, error: undefined, info: { limit: 1, used: 1, remaining: 0, key: 'k' } });

@@ -1,22 +1,32 @@
-import { attachPolicy, createAuthenticator, type AuthenticateOptions, type Authenticator, type PolicyDescriptor, type TollgateRequest } from '@tollgate/core';
+import { attachPolicy, createAuthenticator, type AuthContext, type AuthenticateOptions, type Authenticator, type PolicyDescriptor, type TollgateRequest } from '@tollgate/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import './augment.js';
 import { toTollgateRequest } from './request.js';
 
 /** The Express side of an authenticator, shared by `authenticate` and `protect`. */
 export function authenticateHandler(authenticator: Authenticator, policy: PolicyDescriptor, passes: (req: TollgateRequest) => boolean): RequestHandler {
+  function accept(req: Request, res: Response, next: NextFunction, auth: AuthContext): void {
+    req.auth = auth;
+    const headers = authenticator.responseHeaders();
+    if (headers !== undefined) res.set(headers);
+    next();
+  }
   function tollgateAuthenticate(req: Request, res: Response, next: NextFunction): void {
     const request = toTollgateRequest(req);
     if (passes(request)) {
       next();
       return;
     }
-    authenticator.authenticate(request).then((auth) => {
-      req.auth = auth;
-      const headers = authenticator.responseHeaders();
-      if (headers !== undefined) res.set(headers);
-      next();
-    }, next);
+    let result: AuthContext | Promise<AuthContext>;
+    try {
+      result = authenticator.attempt(request);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    // A cache hit answers synchronously: no promise, no extra tick.
+    if (result instanceof Promise) result.then((auth) => accept(req, res, next, auth), next);
+    else accept(req, res, next, result);
   }
   return attachPolicy(tollgateAuthenticate, policy);
 }

@@ -7,7 +7,15 @@ import { toTollgateRequest } from './request.js';
 function middleware(guard: Guard, name: string): RequestHandler {
   const named: Record<string, RequestHandler> = {
     [name](req: Request, _res: Response, next: NextFunction): void {
-      guard.check(req.auth, toTollgateRequest(req)).then(() => next(), next);
+      let pending: Promise<void> | void;
+      try {
+        pending = guard.run(req.auth, toTollgateRequest(req));
+      } catch (error) {
+        next(error);
+        return;
+      }
+      if (pending === undefined) next();
+      else pending.then(() => next(), next);
     },
   };
   return attachPolicy(named[name]!, guard.policy);

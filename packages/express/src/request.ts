@@ -2,36 +2,50 @@ import type { TollgateRequest } from '@tollgate/core';
 import type { Request } from 'express';
 
 /**
- * Core's view of an Express request. Query, body and cookies are read lazily, so a route
- * that never looks at them does not pay Express 5's lazy query parsing.
+ * Core's view of an Express request: every field is read from the request when core asks, so a
+ * route that never looks at query, body or cookies does not pay Express 5's lazy query parsing,
+ * and a view costs one small object (its getters live on the prototype, not on each view).
  */
-// One view per request, however many Tollgate middlewares ask for it.
-const views = new WeakMap<object, TollgateRequest>();
+class ExpressRequestView implements TollgateRequest {
+  readonly #req: Request;
+
+  constructor(req: Request) {
+    this.#req = req;
+  }
+
+  get method(): string {
+    return this.#req.method;
+  }
+
+  get url(): string {
+    return this.#req.originalUrl ?? this.#req.url;
+  }
+
+  get headers(): TollgateRequest['headers'] {
+    return this.#req.headers;
+  }
+
+  get query(): unknown {
+    return this.#req.query;
+  }
+
+  get body(): unknown {
+    return this.#req.body as unknown;
+  }
+
+  get cookies(): unknown {
+    return (this.#req as { cookies?: unknown }).cookies;
+  }
+
+  /** The public origin as the app's `trust proxy` setting establishes it (DPoP `htu` checks). */
+  get origin(): string | undefined {
+    const host = publicHost(this.#req);
+    return host === undefined ? undefined : `${this.#req.protocol}://${host}`;
+  }
+}
 
 export function toTollgateRequest(req: Request): TollgateRequest {
-  const cached = views.get(req);
-  if (cached !== undefined) return cached;
-  const view: TollgateRequest = {
-    method: req.method,
-    url: req.originalUrl ?? req.url,
-    headers: req.headers,
-    get query() {
-      return req.query as unknown;
-    },
-    get body() {
-      return req.body as unknown;
-    },
-    get cookies() {
-      return (req as { cookies?: unknown }).cookies;
-    },
-    // The public origin as the app's `trust proxy` setting establishes it (DPoP `htu` checks).
-    get origin() {
-      const host = publicHost(req);
-      return host === undefined ? undefined : `${req.protocol}://${host}`;
-    },
-  };
-  views.set(req, view);
-  return view;
+  return new ExpressRequestView(req);
 }
 
 /**

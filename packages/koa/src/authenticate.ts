@@ -1,20 +1,22 @@
-import { attachPolicy, createAuthenticator, type AuthenticateOptions, type Authenticator, type PolicyDescriptor, type TollgateRequest } from '@tollgate/core';
+import { attachPolicy, createAuthenticator, type AuthContext, type AuthenticateOptions, type Authenticator, type PolicyDescriptor, type TollgateRequest } from '@tollgate/core';
 import type { Context, Middleware, Next } from 'koa';
 import './augment.js';
 import { toTollgateRequest } from './request.js';
 
 /** The Koa side of an authenticator, shared by `authenticate` and `protect`. */
 export function authenticateMiddleware(authenticator: Authenticator, policy: PolicyDescriptor, passes: (req: TollgateRequest) => boolean): Middleware {
-  async function tollgateAuthenticate(ctx: Context, next: Next): Promise<void> {
-    const request = toTollgateRequest(ctx);
-    if (passes(request)) {
-      await next();
-      return;
-    }
-    ctx.state.auth = await authenticator.authenticate(request);
+  function accept(ctx: Context, next: Next, auth: AuthContext): Promise<unknown> {
+    ctx.state.auth = auth;
     const headers = authenticator.responseHeaders();
     if (headers !== undefined) ctx.set(headers);
-    await next();
+    return next();
+  }
+  // Not `async`: a cache hit goes straight on to `next` (koa-compose turns a throw into a rejection).
+  function tollgateAuthenticate(ctx: Context, next: Next): Promise<unknown> {
+    const request = toTollgateRequest(ctx);
+    if (passes(request)) return next();
+    const result = authenticator.attempt(request);
+    return result instanceof Promise ? result.then((auth) => accept(ctx, next, auth)) : accept(ctx, next, result);
   }
   return attachPolicy(tollgateAuthenticate, policy);
 }

@@ -3,14 +3,14 @@ import type { Context, Middleware, Next } from 'koa';
 import './augment.js';
 import { toTollgateRequest } from './request.js';
 
-type Run = (ctx: Context, next: Next) => Promise<void>;
+type Run = (ctx: Context, next: Next) => Promise<unknown>;
 
 /** Wraps a core guard in a Koa middleware named `name` (names show up in stack traces and reports). */
 function middleware(guard: Guard, name: string): Middleware {
   const named: Record<string, Run> = {
-    async [name](ctx: Context, next: Next): Promise<void> {
-      await guard.check(ctx.state.auth, toTollgateRequest(ctx));
-      await next();
+    [name](ctx: Context, next: Next): Promise<unknown> {
+      const pending = guard.run(ctx.state.auth, toTollgateRequest(ctx));
+      return pending === undefined ? next() : pending.then(() => next());
     },
   };
   return attachPolicy(named[name]!, guard.policy);

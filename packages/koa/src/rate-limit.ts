@@ -1,4 +1,4 @@
-import { attachPolicy, createRateLimiter, type RateLimitInfo, type RateLimitOptions } from '@tollgate/core';
+import { attachPolicy, createRateLimiter, type RateLimitDecision, type RateLimitInfo, type RateLimitOptions } from '@tollgate/core';
 import type { Context, Middleware, Next } from 'koa';
 import './augment.js';
 import { toTollgateRequest } from './request.js';
@@ -19,11 +19,16 @@ import { toTollgateRequest } from './request.js';
  */
 export function rateLimitPerToken(options: RateLimitOptions): Middleware {
   const limiter = createRateLimiter(options);
-  async function tollgateRateLimitPerToken(ctx: Context, next: Next): Promise<void> {
-    const decision = await limiter.check(ctx.state.auth, toTollgateRequest(ctx));
-    for (const [name, value] of Object.entries(decision.headers)) ctx.append(name, value);
+  function allow(ctx: Context, next: Next, decision: RateLimitDecision): Promise<unknown> {
+    const { headers } = decision;
+    for (const name in headers) ctx.append(name, headers[name]!);
     if (decision.info !== undefined) (ctx.state as { rateLimit?: RateLimitInfo }).rateLimit = decision.info;
-    await next();
+    return next();
+  }
+  // Not `async`: with the memory store the count is synchronous, and so is this step.
+  function tollgateRateLimitPerToken(ctx: Context, next: Next): Promise<unknown> {
+    const decision = limiter.attempt(ctx.state.auth, toTollgateRequest(ctx));
+    return decision instanceof Promise ? decision.then((d) => allow(ctx, next, d)) : allow(ctx, next, decision);
   }
   return attachPolicy(tollgateRateLimitPerToken, limiter.policy);
 }

@@ -115,6 +115,8 @@ export interface RateLimiter {
   consume(key: string, limit: number): MaybePromise<RateLimitDecision>;
   /** The 429 for a request over its limit, with `Retry-After` and the RateLimit headers. */
   rejection(info: RateLimitInfo): TollgateError;
+  /** The draft-8 `RateLimit` and `RateLimit-Policy` headers of a request's standing, plus `Retry-After` once over the limit. */
+  headers(info: RateLimitInfo): Record<string, string>;
   /**
    * The whole per-request step: 401 without an auth context (a limiter with no `authenticate`
    * before it fails closed), then key, limit and count. Rejects with the 401, 429 or 503;
@@ -354,10 +356,10 @@ export function createRateLimiter(input: RateLimitOptions): RateLimiter {
     return value;
   }
 
+  const headers = (info: RateLimitInfo): Record<string, string> => rateLimitHeaders(info, windowMs, policyName(info.limit, windowMs));
+
   function rejection(info: RateLimitInfo): TollgateError {
-    return new TollgateError('rate_limited', 'Too many requests: the rate limit is exceeded', {
-      reason: 'rate_limited', headers: rateLimitHeaders(info, windowMs, policyName(info.limit, windowMs)),
-    });
+    return new TollgateError('rate_limited', 'Too many requests: the rate limit is exceeded', { reason: 'rate_limited', headers: headers(info) });
   }
 
   function passUnlimited(error: unknown): RateLimitDecision {
@@ -374,7 +376,7 @@ export function createRateLimiter(input: RateLimitOptions): RateLimiter {
       const error = rejection(info);
       return Object.freeze({ allowed: false, info, headers: error.headers, error });
     }
-    return Object.freeze({ allowed: true, info, headers: Object.freeze(rateLimitHeaders(info, windowMs, policyName(limit, windowMs))), error: undefined });
+    return Object.freeze({ allowed: true, info, headers: Object.freeze(headers(info)), error: undefined });
   }
 
   function consume(key: string, limit: number): MaybePromise<RateLimitDecision> {
@@ -434,6 +436,7 @@ export function createRateLimiter(input: RateLimitOptions): RateLimiter {
     policyName: (limit: number) => policyName(limit, windowMs),
     consume,
     rejection,
+    headers,
     check: (auth: AuthContext | undefined, req?: TollgateRequest) => promised(() => attempt(auth, req)),
     attempt,
   });

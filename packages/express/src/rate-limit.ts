@@ -4,11 +4,16 @@ import { rateLimit } from 'express-rate-limit';
 import './augment.js';
 import { toTollgateRequest } from './request.js';
 
-// Set by express-rate-limit before it asks for the policy name and before the handler runs.
+// Set by express-rate-limit once it has counted the request, before the handler runs.
 type LimitedRequest = Request & { rateLimit: RateLimitInfo };
 
 // `authenticate` ran: the middleware below refuses requests without `req.auth` before these are asked.
 const authOf = (req: Request): AuthContext => req.auth as AuthContext;
+
+/** The `RateLimit` headers core writes for both adapters (the same bytes as express-rate-limit's draft-8). */
+function appendHeaders(res: Response, headers: Record<string, string>): void {
+  for (const name in headers) res.append(name, headers[name]!);
+}
 
 /**
  * 429 `rate_limited` once a token (or its subject or client, see `key`) exceeds `limit`
@@ -28,12 +33,17 @@ export function rateLimitPerToken(options: RateLimitOptions): RequestHandler {
     windowMs: limiter.options.windowMs,
     limit: (req: Request) => limiter.limitFor(authOf(req)),
     keyGenerator: (req: Request) => limiter.keyFor(authOf(req)),
-    identifier: (req: Request) => limiter.policyName((req as LimitedRequest).rateLimit.limit),
-    standardHeaders: 'draft-8',
+    // express-rate-limit counts; core writes the draft-8 headers, as it does under Koa.
+    standardHeaders: false,
     legacyHeaders: false,
     store: limiter.store,
     passOnStoreError: limiter.options.passOnStoreError,
-    handler: (req: Request, _res: Response, next: NextFunction) => next(reportRejection(authOf(req), toTollgateRequest(req), limiter.rejection((req as LimitedRequest).rateLimit))),
+    handler: (req: Request, res: Response, next: NextFunction) => {
+      const error = limiter.rejection((req as LimitedRequest).rateLimit);
+      // On the response as well as on the error, for error handlers that do not copy err.headers.
+      appendHeaders(res, error.headers);
+      next(reportRejection(authOf(req), toTollgateRequest(req), error));
+    },
     logger: limiter.logger,
     // The key comes from the token, not the IP, and core checks store reuse and zero limits itself.
     validate: {
@@ -46,8 +56,14 @@ export function rateLimitPerToken(options: RateLimitOptions): RequestHandler {
       next(notAuthenticated());
       return;
     }
+    const before = (req as Partial<LimitedRequest>).rateLimit;
     // express-rate-limit catches its own failures and hands them to next.
-    void limit(req, res, next);
+    void limit(req, res, (error?: unknown) => {
+      const info = (req as Partial<LimitedRequest>).rateLimit;
+      // Counted here (not let through on a store error under passOnStoreError): say where it stands.
+      if (error === undefined && info !== undefined && info !== before) appendHeaders(res, limiter.headers(info));
+      next(error);
+    });
   }
   return attachPolicy(tollgateRateLimitPerToken, limiter.policy);
 }

@@ -1,6 +1,6 @@
 // `npm run bench`: every row of targets.mjs in its own server process on a free loopback port,
 // checked (a valid token passes, a forged one does not), warmed up, then driven by autocannon in
-// interleaved rounds (A B C … A B C …). Prints a Markdown table of medians; raw numbers go to
+// interleaved rounds (A B C, then C B A, …). Prints a Markdown table of medians; raw numbers go to
 // bench/results/<timestamp>.json. Knobs: see bench/README.md.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -178,8 +178,11 @@ async function measure(target) {
 log(`warm-up: ${config.firstWarmup}s per row`);
 for (const target of active) await warm(target, config.firstWarmup);
 
+// Serpentine order (A B C, then C B A, …): a machine that slowly speeds up or slows down during the
+// run biases each ratio one way in forward rounds and the other way in reverse ones, and with an
+// even number of rounds the median (the mean of the middle two) takes one of each.
 for (let round = 1; round <= config.rounds; round++) {
-  for (const target of active) {
+  for (const target of round % 2 === 1 ? active : [...active].reverse()) {
     await warm(target, config.warmup);
     const result = await measure(target);
     rows.get(target.id).rounds.push(result);

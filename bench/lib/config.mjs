@@ -26,7 +26,7 @@ export function benchConfig() {
   return Object.freeze({
     duration: number('BENCH_DURATION', 10, { min: 1, max: 600 }),
     connections: integer('BENCH_CONNECTIONS', 32, { max: 1024 }),
-    rounds: integer('BENCH_ROUNDS', 3, { max: 20 }),
+    rounds: integer('BENCH_ROUNDS', 4, { max: 20 }),
     pool: integer('BENCH_POOL', 1000, { max: 100_000 }),
     warmup: number('BENCH_WARMUP', 1, { min: 0, max: 60 }),
     firstWarmup: number('BENCH_FIRST_WARMUP', 2, { min: 0, max: 60 }),

@@ -177,9 +177,20 @@ describe('the hot path: attempt()', () => {
     expect((await authenticator.authenticate(get(token))).scopes).toEqual(['orders:read']);
   });
 
-  it('checks the characters of a token on a miss, before anything else reads it', async () => {
+  it.each(['Bearer', 'Bearer ', 'Bearer a b', 'Bearer a=b', 'Bearer "abc"', ' Bearer abc', 'Bearer\tabc', 'Bearer abc.d\u00e9f.ghi'])(
+    'refuses the malformed header %j with 400: the characters are checked on a miss, before anything reads the token',
+    async (authorization) => {
+      const authenticator = createAuthenticator(idp.authenticateOptions());
+      await expect(authenticator.authenticate({ method: 'GET', url: '/', headers: { authorization } })).rejects.toMatchObject({ status: 400, code: 'invalid_request', reason: 'malformed_header' });
+    },
+  );
+
+  it('reads the token after any number of spaces, under any case of the scheme', async () => {
     const authenticator = createAuthenticator(idp.authenticateOptions());
-    await expect(authenticator.authenticate(get('abc.d\u00e9f.ghi'))).rejects.toMatchObject({ status: 400, code: 'invalid_request', reason: 'malformed_header' });
+    const token = await idp.mint();
+    for (const authorization of [`Bearer  ${token}`, `bEaReR ${token}`]) {
+      expect((await authenticator.authenticate({ method: 'GET', url: '/', headers: { authorization } })).token).toBe(token);
+    }
   });
 
   it('goes async for what a hit cannot answer alone: a revocation lookup', async () => {

@@ -80,8 +80,9 @@ export class MemoryRateLimitStore implements RateLimitStore {
     if (options.now !== undefined && typeof options.now !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', 'MemoryRateLimitStore.now must be a function');
     const now = options.now ?? Date.now;
     this.#now = now;
-    // ttlResolution 0: the injected clock is read on every check, never cached behind a timer.
-    this.#windows = new LRUCache<string, Window>({ max, ttlAutopurge: false, ttlResolution: 0, perf: { now } });
+    // No lru-cache TTL: every read checks the window's own reset time against the injected clock,
+    // so a second expiry inside lru-cache would only add its clock reads; `max` bounds memory.
+    this.#windows = new LRUCache<string, Window>({ max });
   }
 
   /** Takes the window length from the limiter. */
@@ -106,7 +107,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
     let window = this.#live(key);
     if (window === undefined) {
       window = { hits: 0, resetAt: this.#now() + windowMs };
-      this.#windows.set(key, window, { ttl: windowMs });
+      this.#windows.set(key, window);
     }
     window.hits++;
     return { totalHits: window.hits, resetTime: new Date(window.resetAt) };

@@ -7,7 +7,8 @@ export { readClaim, readRoles, readScopes, toStringList, type ClaimReader } from
 export { createScopeGuard, missingValues, type MatchOptions } from './scopes.js';
 export { createRoleGuard } from './roles.js';
 export { createClaimsGuard, type ClaimsCheck } from './claims-check.js';
-export { notAuthenticated, type Guard } from './guard.js';
+export { defineGuard, notAuthenticated, type Guard } from './guard.js';
+export type { MaybePromise } from './promised.js';
 export { TollgateError, isTollgateError, type TollgateErrorOptions } from './errors.js';
 export { ERROR_TABLE, type RejectionReason, type TollgateErrorCode } from './error-codes.js';
 export { buildChallenge, type Challenge } from './challenge.js';

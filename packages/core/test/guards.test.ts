@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createAuthenticator, createClaimsGuard, createRoleGuard, createScopeGuard, TollgateError, type AuthContext, type TollgateRequest } from '@tollgate/core';
+import { createAuthenticator, createClaimsGuard, createRoleGuard, createScopeGuard, defineGuard, TollgateError, type AuthContext, type TollgateRequest } from '@tollgate/core';
 import { createTestIssuer, type TestIssuer } from '@tollgate/testing';
 
 let idp: TestIssuer;
@@ -49,5 +49,14 @@ describe('guards on the hot path: run()', () => {
     expect(fail).toBeInstanceOf(Promise);
     await expect(pass).resolves.toBeUndefined();
     await expect(fail).rejects.toMatchObject({ status: 403, reason: 'insufficient_scope', scopes: ['orders:write'] });
+  });
+
+  it('builds a custom guard from a policy and a hot-path check, with check() derived from it', async () => {
+    const acmeOnly = defineGuard({ kind: 'claims', description: 'tenant acme', claims: ['tenant'] } as const, (auth) => {
+      if (auth?.claims.tenant !== 'acme') throw new TollgateError('insufficient_scope', 'Not for this tenant', { reason: 'claim_check_failed' });
+    });
+    expect(Object.isFrozen(acmeOnly)).toBe(true);
+    expect(ran(() => acmeOnly.run(auth, req))).toBe('passed');
+    await expect(acmeOnly.check(undefined, req)).rejects.toMatchObject({ status: 403, reason: 'claim_check_failed' });
   });
 });

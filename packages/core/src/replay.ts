@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { TollgateError } from './errors.js';
 import { defineGuard, notAuthenticated, reportRejection, type Guard } from './guard.js';
 import { MemoryNonceStore, type NonceStore } from './nonce-store.js';
@@ -26,7 +26,7 @@ const MAX_RAW_KEY = 200;
  */
 function replayKey(prefix: string, issuer: string, jti: string): string {
   const raw = `${issuer}|${jti}`;
-  return prefix + (raw.length <= MAX_RAW_KEY ? raw : `sha256:${createHash('sha256').update(raw).digest('base64url')}`);
+  return prefix + (raw.length <= MAX_RAW_KEY ? raw : `sha256:${hash('sha256', raw, 'base64url')}`);
 }
 
 function storeName(store: NonceStore): string {
@@ -67,6 +67,7 @@ export function createReplayGuard(options: ReplayOptions = {}): Guard<ReplayPoli
       // Fail closed: a store that cannot answer (down, slow, full) never lets a replay through.
       throw refuse(new TollgateError('temporarily_unavailable', 'Token replays cannot be checked right now', { reason: 'store_unavailable', headers: { 'Retry-After': '1' }, cause: error }));
     }
-    if (!first) throw refuse(new TollgateError('invalid_token', 'The access token was already used', { reason: 'replayed', challenge: { scheme: auth.scheme } }));
+    // Only an explicit true is a first use: a store answering anything else never lets a replay through.
+    if (first !== true) throw refuse(new TollgateError('invalid_token', 'The access token was already used', { reason: 'replayed', challenge: { scheme: auth.scheme } }));
   });
 }

@@ -72,7 +72,9 @@ function fromJoseError(error: unknown, challenges: readonly Challenge[]): Tollga
 }
 
 // jwtVerify's options and key resolver depend only on the issuer and the authenticator: built once, not per request.
-const verifyOptions = new WeakMap<ParsedIssuer, JWTVerifyOptions>();
+// Keyed by the parsed options, then by issuer: the same issuer under other options (typ, maxTokenAge,
+// requiredClaims, clockTolerance) must never reuse looser jwtVerify options.
+const verifyOptions = new WeakMap<ParsedAuthenticateOptions, WeakMap<ParsedIssuer, JWTVerifyOptions>>();
 const resolvers = new WeakMap<ParsedIssuer, JWTVerifyGetKey>();
 
 /**
@@ -93,7 +95,12 @@ function keyResolverFor(issuer: ParsedIssuer): JWTVerifyGetKey {
 }
 
 function verifyOptionsFor(issuer: ParsedIssuer, options: ParsedAuthenticateOptions): JWTVerifyOptions {
-  let built = verifyOptions.get(issuer);
+  let byIssuer = verifyOptions.get(options);
+  if (byIssuer === undefined) {
+    byIssuer = new WeakMap();
+    verifyOptions.set(options, byIssuer);
+  }
+  let built = byIssuer.get(issuer);
   if (built === undefined) {
     built = Object.freeze({
       algorithms: [...issuer.keySource.algorithms],
@@ -104,7 +111,7 @@ function verifyOptionsFor(issuer: ParsedIssuer, options: ParsedAuthenticateOptio
       ...(options.maxTokenAge === undefined ? {} : { maxTokenAge: options.maxTokenAge }),
       ...(options.typ === undefined ? {} : { typ: options.typ }),
     });
-    verifyOptions.set(issuer, built);
+    byIssuer.set(issuer, built);
   }
   return built;
 }

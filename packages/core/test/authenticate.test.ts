@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SignJWT } from 'jose';
-import { createAuthenticator, MemoryRevocationStore, pinoAuditSink, TollgateError, createScopeGuard, type AuditEvent, type AuthenticateOptions, type TollgateRequest } from '@tollgate/core';
+import { createAuthenticator, MemoryRevocationStore, parseAuthenticateOptions, verifyToken, pinoAuditSink, TollgateError, createScopeGuard, type AuditEvent, type AuthenticateOptions, type TollgateRequest } from '@tollgate/core';
 import { createTestIssuer, type TestIssuer } from '@tollgate/testing';
 
 let idp: TestIssuer;
@@ -138,6 +138,14 @@ describe('createAuthenticator', () => {
     expect(await outcome({ ...idp.authenticateOptions(), requiredClaims: ['jti'] }, get(await idp.mint({}, { omit: ['jti'] })))).toBe('401:missing_claim');
     expect(await outcome({ ...idp.authenticateOptions(), typ: 'at+jwt' }, get(await idp.mint()))).toBe('401:wrong_type');
     expect(await outcome({ ...idp.authenticateOptions(), typ: 'at+jwt' }, get(await idp.mint({}, { header: { typ: 'application/at+jwt' } })))).toBe('ok:user-1');
+  });
+
+  it('never reuses the jwtVerify options of one parsed configuration for another that shares its issuers', async () => {
+    const loose = parseAuthenticateOptions(idp.authenticateOptions());
+    const strict = { ...loose, typ: 'at+jwt' };
+    const token = await idp.mint();
+    await expect(verifyToken(token, loose)).resolves.toMatchObject({ claims: { sub: 'user-1' } });
+    await expect(verifyToken(token, strict)).rejects.toMatchObject({ status: 401, reason: 'wrong_type' });
   });
 
   it('lets CORS preflights through untouched by default', () => {

@@ -79,6 +79,12 @@ describe('createReplayGuard', () => {
     expect(String((error as Error).message)).not.toContain('connection refused');
   });
 
+  it('lets a token through only on an explicit true from the store, never on another truthy answer', async () => {
+    const { store } = recordingStore(() => Promise.resolve('OK' as unknown as boolean));
+    const [auth, req] = await authenticated(await idp.mint());
+    await expect(createReplayGuard({ store }).check(auth, req)).rejects.toMatchObject({ status: 401, reason: 'replayed' });
+  });
+
   it('answers 503 when a full memory store cannot remember another token', async () => {
     const guard = createReplayGuard({ store: new MemoryNonceStore({ max: 1 }) });
     const [a, reqA] = await authenticated(await idp.mint());

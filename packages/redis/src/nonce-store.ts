@@ -24,6 +24,9 @@ export class RedisNonceStore implements NonceStore {
     assertTtl(ttlMs);
     // NX: only the first SET writes and answers OK; every later one answers nil.
     const reply = await this.#send(['SET', this.#prefix + key, '1', 'NX', 'PX', String(Math.ceil(ttlMs))]);
-    return reply !== null && reply !== undefined;
+    if (reply === 'OK') return true;
+    if (reply === null || reply === undefined) return false;
+    // Anything else is not an answer to SET NX: fail closed (the replay guard answers 503).
+    throw new TypeError('Redis answered SET NX with an unexpected reply');
   }
 }

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
 import type { Challenge } from './challenge.js';
 import type { AuthContext } from './context.js';
@@ -19,9 +19,24 @@ function invalidProof(context: DpopContext, reason: RejectionReason, description
   return new TollgateError('invalid_dpop_proof', description, { reason, challenge: [...context.challenges], cause });
 }
 
+// Only the current and the previous slot are ever asked for, on every response: the last few are kept.
+const noncesBySecret = new WeakMap<Uint8Array, Map<number, string>>();
+const KEPT_SLOTS = 4;
+
 /** The server nonce of a time slot: an HMAC, so every instance sharing the secret agrees. */
 function nonceFor(secret: Uint8Array, slot: number): string {
-  return createHmac('sha256', secret).update(`tollgate-dpop-nonce:${slot}`).digest('base64url').slice(0, 32);
+  let kept = noncesBySecret.get(secret);
+  if (kept === undefined) {
+    kept = new Map();
+    noncesBySecret.set(secret, kept);
+  }
+  let nonce = kept.get(slot);
+  if (nonce === undefined) {
+    nonce = createHmac('sha256', secret).update(`tollgate-dpop-nonce:${slot}`).digest('base64url').slice(0, 32);
+    if (kept.size >= KEPT_SLOTS) kept.delete(kept.keys().next().value!);
+    kept.set(slot, nonce);
+  }
+  return nonce;
 }
 
 /** The current server nonce, for the `DPoP-Nonce` response header; `undefined` when nonces are off. */
@@ -101,7 +116,7 @@ export async function verifyDpopProof(req: TollgateRequest, auth: AuthContext, c
   if (typeof iat !== 'number' || iat > now + context.clockTolerance || iat < now - context.options.proofMaxAge - context.clockTolerance) {
     throw invalidProof(context, 'dpop_invalid', 'The DPoP proof is too old or from the future');
   }
-  const ath = createHash('sha256').update(auth.token).digest('base64url');
+  const ath = hash('sha256', auth.token, 'base64url');
   if (payload.ath !== ath) throw invalidProof(context, 'dpop_invalid', 'The DPoP proof is not for this access token');
   const jkt = await calculateJwkThumbprint(jwk, 'sha256');
   if (auth.jkt !== jkt) throw new TollgateError('invalid_token', 'The access token is bound to another key', { reason: 'dpop_binding_mismatch', challenge: [...context.challenges] });

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { StoreFullError } from './revocation.js';
-import { assertKnownOptions, nonNegative, setupError } from './setup-error.js';
+import { assertKnownOptions, storeBounds } from './setup-error.js';
 
 /**
  * Remembers single-use values (token `jti`s, DPoP proof `jti`s) for as long as they could
@@ -48,10 +48,8 @@ export class MemoryNonceStore implements NonceStore {
 
   constructor(options: MemoryNonceStoreOptions = {}) {
     assertKnownOptions(options, ['max', 'now'], 'MemoryNonceStore');
-    this.#max = nonNegative(options.max, 'MemoryNonceStore.max', 100_000);
-    if (!Number.isInteger(this.#max) || this.#max < 1) setupError('ERR_TOLLGATE_INVALID_OPTION', 'MemoryNonceStore.max must be a positive integer');
-    if (options.now !== undefined && typeof options.now !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', 'MemoryNonceStore.now must be a function');
-    const now = options.now ?? Date.now;
+    const { max, now } = storeBounds(options, 'MemoryNonceStore', 100_000);
+    this.#max = max;
     this.#now = now;
     // ttlResolution 0: read the clock on every check instead of caching it for a millisecond,
     // so an entry is never reported stale (or live) on an outdated time.

@@ -33,10 +33,11 @@ export function createProtector(options: ProtectOptions): Protector {
   }
   const authenticator = createAuthenticator(authenticateOptions);
   const paths = Object.freeze([...publicPaths]);
+  const isPublic = (req: TollgateRequest): boolean => isPublicPath(requestPath(req), paths);
   return Object.freeze({
     authenticator,
     policy: { ...authenticator.policy, publicPaths: paths },
-    isPublic: (req: TollgateRequest) => isPublicPath(requestPath(req), paths),
-    skips: (req: TollgateRequest) => isPublicPath(requestPath(req), paths) || authenticator.skips(req),
+    isPublic,
+    skips: (req: TollgateRequest) => isPublic(req) || authenticator.skips(req),
   });
 }

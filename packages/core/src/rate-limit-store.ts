@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { nonNegative, setupError } from './setup-error.js';
+import { setupError, storeBounds } from './setup-error.js';
 
 /**
  * A client's hit count and when it resets, as a rate-limit store reports it.
@@ -75,10 +75,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   constructor(options: MemoryRateLimitStoreOptions = {}) {
     if (typeof options !== 'object' || options === null) setupError('ERR_TOLLGATE_INVALID_OPTION', 'MemoryRateLimitStore: options must be an object');
-    const max = nonNegative(options.max, 'MemoryRateLimitStore.max', 10_000);
-    if (!Number.isInteger(max) || max < 1) setupError('ERR_TOLLGATE_INVALID_OPTION', 'MemoryRateLimitStore.max must be a positive integer');
-    if (options.now !== undefined && typeof options.now !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', 'MemoryRateLimitStore.now must be a function');
-    const now = options.now ?? Date.now;
+    const { max, now } = storeBounds(options, 'MemoryRateLimitStore', 10_000);
     this.#now = now;
     // No lru-cache TTL: every read checks the window's own reset time against the injected clock,
     // so a second expiry inside lru-cache would only add its clock reads; `max` bounds memory.

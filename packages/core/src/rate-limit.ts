@@ -356,7 +356,10 @@ export function createRateLimiter(input: RateLimitOptions): RateLimiter {
     return value;
   }
 
-  const headers = (info: RateLimitInfo): Record<string, string> => rateLimitHeaders(info, windowMs, policyName(info.limit, windowMs));
+  // A fixed limit has one policy name: built once, not per counted request.
+  const fixedName = typeof options.limit === 'number' ? policyName(options.limit, windowMs) : undefined;
+  const nameFor = (limit: number): string => (limit === options.limit && fixedName !== undefined ? fixedName : policyName(limit, windowMs));
+  const headers = (info: RateLimitInfo): Record<string, string> => rateLimitHeaders(info, windowMs, nameFor(info.limit));
 
   function rejection(info: RateLimitInfo): TollgateError {
     return new TollgateError('rate_limited', 'Too many requests: the rate limit is exceeded', { reason: 'rate_limited', headers: headers(info) });
@@ -433,7 +436,7 @@ export function createRateLimiter(input: RateLimitOptions): RateLimiter {
     logger,
     keyFor,
     limitFor,
-    policyName: (limit: number) => policyName(limit, windowMs),
+    policyName: nameFor,
     consume,
     rejection,
     headers,

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { assertKnownOptions, nonNegative, setupError } from './setup-error.js';
+import { assertKnownOptions, storeBounds } from './setup-error.js';
 
 /** The claims a revocation check looks at. */
 export interface RevocationSubject {
@@ -45,10 +45,9 @@ export class MemoryRevocationStore implements RevocationStore {
 
   constructor(options: { max?: number; now?: () => number } = {}) {
     assertKnownOptions(options, ['max', 'now'], 'MemoryRevocationStore');
-    this.#max = nonNegative(options.max, 'MemoryRevocationStore.max', 100_000);
-    if (!Number.isInteger(this.#max) || this.#max < 1) setupError('ERR_TOLLGATE_INVALID_OPTION', 'MemoryRevocationStore.max must be a positive integer');
-    if (options.now !== undefined && typeof options.now !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', 'MemoryRevocationStore.now must be a function');
-    this.#now = options.now ?? Date.now;
+    const { max, now } = storeBounds(options, 'MemoryRevocationStore', 100_000);
+    this.#max = max;
+    this.#now = now;
     // ttlResolution 0: read the clock on every check, never a cached (outdated) time.
     this.#tokens = new LRUCache({ max: this.#max, ttlAutopurge: false, ttlResolution: 0, perf: { now: () => this.#now() } });
   }

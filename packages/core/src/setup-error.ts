@@ -62,3 +62,11 @@ export function nonNegative(value: unknown, name: string, fallback: number): num
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) setupError('ERR_TOLLGATE_INVALID_OPTION', `${name} must be a non-negative number`);
   return value;
 }
+
+/** The `max` and `now` options every in-process store takes: a positive integer bound and a clock. */
+export function storeBounds(options: { max?: unknown; now?: unknown }, store: string, defaultMax: number): { max: number; now: () => number } {
+  const max = nonNegative(options.max, `${store}.max`, defaultMax);
+  if (!Number.isInteger(max) || max < 1) setupError('ERR_TOLLGATE_INVALID_OPTION', `${store}.max must be a positive integer`);
+  if (options.now !== undefined && typeof options.now !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', `${store}.now must be a function`);
+  return { max, now: (options.now as (() => number) | undefined) ?? Date.now };
+}

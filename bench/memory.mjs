@@ -6,10 +6,9 @@
 // The clock is simulated (every component takes `now`): BENCH_MEMORY_RATE tokens arrive per
 // simulated second (default 1000), each living BENCH_MEMORY_LIFETIME s (default 30), so about
 // rate × lifetime jtis are live at once, as in a real steady state; a run does not wait for time.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { createAuthenticator, createRateLimiter, createReplayGuard, MemoryNonceStore, MemoryRateLimitStore } from '@tollgate/core';
 import { integer, machine } from './lib/config.mjs';
+import { writeResults } from './lib/results.mjs';
 import { importFromRoot } from './lib/root.mjs';
 import { fmt, markdownTable, timestamp } from './lib/stats.mjs';
 
@@ -123,8 +122,7 @@ const markdown = `${fmt(TOTAL)} distinct HS256 tokens through one authenticator 
   + `MemoryNonceStore full of ${fmt(probe.max)} live jtis: one more claim takes ${fmt(probe.msPerClaim, 2)} ms and is refused `
   + `(${probe.refused}/20 refused, 503 fail-closed), the first claim scans the store for stale entries, the others within the same second are refused without a scan.\n`;
 console.log(markdown);
-const dir = fileURLToPath(new URL('./results/', import.meta.url));
-await mkdir(dir, { recursive: true });
-const file = `${dir}memory-${timestamp()}.json`;
-await writeFile(file, `${JSON.stringify({ machine: m, total: TOTAL, points, rate: RATE, lifetime: LIFETIME, fullStoreProbe: probe, counts: { ...counts, replayRefusedWhy: Object.fromEntries(counts.replayRefusedWhy) }, markdown }, null, 2)}\n`);
+const file = await writeResults(`memory-${timestamp()}`, {
+  machine: m, total: TOTAL, points, rate: RATE, lifetime: LIFETIME, fullStoreProbe: probe, counts: { ...counts, replayRefusedWhy: Object.fromEntries(counts.replayRefusedWhy) }, markdown,
+});
 log(`raw results: ${file}`);

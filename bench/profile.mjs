@@ -80,11 +80,14 @@ function frameKey(node) {
   return { key: `${rel}:${f.functionName || '(anonymous)'}:${f.lineNumber + 1}`, rel, name: f.functionName || '(anonymous)', line: f.lineNumber + 1 };
 }
 
+// One key per node, computed once: the inclusive loop below asks again for every ancestor of every sample.
+const keyOf = new Map(profile.nodes.map((n) => [n.id, frameKey(n)]));
+
 const frames = new Map();
 const categories = new Map();
 for (const [id, hits] of self) {
   const node = byId.get(id);
-  const k = frameKey(node);
+  const k = keyOf.get(id);
   const entry = frames.get(k.key) ?? { ...k, self: 0, inclusive: 0 };
   entry.self += hits;
   frames.set(k.key, entry);
@@ -93,7 +96,7 @@ for (const [id, hits] of self) {
   // Inclusive: every distinct frame on this sample's stack gets the hits once.
   const seen = new Set();
   for (let at = id; at !== undefined; at = parent.get(at)) {
-    const fk = frameKey(byId.get(at));
+    const fk = keyOf.get(at);
     if (seen.has(fk.key)) continue;
     seen.add(fk.key);
     const e = frames.get(fk.key) ?? { ...fk, self: 0, inclusive: 0 };

@@ -2,13 +2,12 @@
 // checked (a valid token passes, a forged one does not), warmed up, then driven by autocannon in
 // interleaved rounds (A B C, then C B A, …). Prints a Markdown table of medians; raw numbers go to
 // bench/results/<timestamp>.json. Knobs: see bench/README.md.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { benchConfig, machine } from './lib/config.mjs';
+import { benchConfig, machine, redactUrl } from './lib/config.mjs';
 import { startServer } from './lib/child.mjs';
 import { get } from './lib/http.mjs';
 import { checkTokens, mintPool, startIssuers } from './lib/issuers.mjs';
 import { drive } from './lib/load.mjs';
+import { writeResults } from './lib/results.mjs';
 import { fmt, markdownTable, median, timestamp } from './lib/stats.mjs';
 import { bareOf, ROUTE, TARGETS } from './targets.mjs';
 
@@ -168,7 +167,8 @@ async function measure(target) {
     // Per request the server answered: autocannon does not count the requests in flight when it stops.
     redisPerRequest: target.redis ? (serverAfter.redis - serverBefore.redis) / (serverAfter.requests - serverBefore.requests) : undefined,
     served: serverAfter.requests - serverBefore.requests,
-    redisServerWidePerRequest: redisBefore === undefined ? undefined : (redisAfter - redisBefore - 1) / result.requests,
+    // commands() leaves out its own INFO calls, so the delta is the row's commands alone.
+    redisServerWidePerRequest: redisBefore === undefined ? undefined : (redisAfter - redisBefore) / result.requests,
     rss: serverAfter.rss,
     heapUsed: serverAfter.heapUsed,
     singleUseTokens: amount,
@@ -270,14 +270,11 @@ const goalTable = markdownTable(['target (issue 7)', 'measured', 'verdict'], goa
 const markdown = `${heading}\n\n${table}\n\n${goalTable}\n`;
 console.log(markdown);
 
-const dir = fileURLToPath(new URL('./results/', import.meta.url));
-await mkdir(dir, { recursive: true });
-const file = `${dir}${stamp}.json`;
-await writeFile(file, `${JSON.stringify({
-  config, machine: m, startedAt: new Date(began).toISOString(), elapsedSeconds: (Date.now() - began) / 1000,
+// The results keep where Redis was, not its password.
+const file = await writeResults(stamp, {
+  config: { ...config, redisUrl: redactUrl(config.redisUrl) }, machine: m, startedAt: new Date(began).toISOString(), elapsedSeconds: (Date.now() - began) / 1000,
   rows: [...rows.values()].map(({ target, status, reason, rounds, checks, summary: s }) => ({ id: target.id, label: target.label, status, reason, checks, summary: s, rounds })),
   goals: goalRows, markdown,
-}, null, 2)}\n`);
-await writeFile(`${dir}${stamp}.md`, markdown);
+}, { markdown });
 log(`raw results: ${file} (${fmt((Date.now() - began) / 1000)} s in all)`);
 process.exitCode = [...rows.values()].some((r) => r.status === 'refused' || r.status === 'failed') ? 1 : 0;

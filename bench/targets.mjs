@@ -1,6 +1,7 @@
 // The rows of `npm run bench`: each builds one server (in its own child process, see server.mjs)
 // on the same route, `GET /orders` needing the scope `orders:read`, with the same keys.
 // Modules are imported inside `build`, so the runner can list the rows without loading them.
+import { redactUrl } from './lib/config.mjs';
 import { importFromRoot } from './lib/root.mjs';
 
 export const ROUTE = '/orders';
@@ -11,7 +12,7 @@ export const WINDOW_MS = 60_000;
 
 const BODY = { orders: [] };
 
-/** A row that cannot run on this checkout (a feature not built yet, no Redis): reported, not faked. */
+/** A row that cannot run here (no Redis reachable): reported, not faked. */
 export class NotAvailable extends Error {
   name = 'NotAvailable';
 }
@@ -45,16 +46,6 @@ async function koaApp() {
   return { app, router: new Router() };
 }
 
-async function tollgateExpress() {
-  const mod = await import('@tollgate/express');
-  return mod;
-}
-
-function requireExport(mod, name, pkg) {
-  if (typeof mod[name] !== 'function') throw new NotAvailable(`${name} is not exported by the built ${pkg}`);
-  return mod[name];
-}
-
 function tollgateOptions(issuer, extra = {}) {
   return { issuer: issuer.issuer, audience: issuer.audience, jwksUri: issuer.jwksUri, algorithms: [issuer.algorithm], ...extra };
 }
@@ -70,7 +61,7 @@ async function countedRedis(ctx, counters) {
   try {
     await client.connect();
   } catch (error) {
-    throw new NotAvailable(`no Redis at ${ctx.redisUrl} (${error.message})`);
+    throw new NotAvailable(`no Redis at ${redactUrl(ctx.redisUrl)} (${error.message})`);
   }
   const send = client.sendCommand.bind(client);
   client.sendCommand = (args, options) => {
@@ -86,26 +77,18 @@ async function redisRateLimitStore(ctx, client, name) {
 }
 
 async function expressFullStack(ctx, counters, { alg = 'RS256', cache, redisLimit = false, replay = false } = {}) {
-  const mod = await tollgateExpress();
-  const rateLimitPerToken = requireExport(mod, 'rateLimitPerToken', '@tollgate/express');
+  const { authenticate, preventReplay, rateLimitPerToken, requireScopes } = await import('@tollgate/express');
   let redis;
   const guards = [];
   if (redisLimit || replay) redis = await countedRedis(ctx, counters);
   if (replay) {
-    let RedisNonceStore;
-    try {
-      ({ RedisNonceStore } = await import('@tollgate/redis'));
-    } catch (error) {
-      throw new NotAvailable(`@tollgate/redis is not built (${error.code ?? error.message})`);
-    }
-    if (typeof RedisNonceStore !== 'function') throw new NotAvailable('RedisNonceStore is not exported by the built @tollgate/redis');
-    requireExport(mod, 'preventReplay', '@tollgate/express');
-    guards.push(mod.preventReplay({ store: new RedisNonceStore({ client: redis, prefix: `${ctx.prefix}nonce:` }) }));
+    const { RedisNonceStore } = await import('@tollgate/redis');
+    guards.push(preventReplay({ store: new RedisNonceStore({ client: redis, prefix: `${ctx.prefix}nonce:` }) }));
   }
   const store = redisLimit ? await redisRateLimitStore(ctx, redis, 'express') : undefined;
   const built = await expressServer(
-    mod.authenticate(tollgateOptions(ctx.issuers[alg], cache === undefined ? {} : { cache })),
-    mod.requireScopes(SCOPE),
+    authenticate(tollgateOptions(ctx.issuers[alg], cache === undefined ? {} : { cache })),
+    requireScopes(SCOPE),
     ...guards,
     rateLimitPerToken({ limit: RATE_LIMIT, windowMs: WINDOW_MS, ...(store === undefined ? {} : { store }) }),
   );
@@ -123,7 +106,7 @@ export const TARGETS = [
   {
     id: 'tg-express-auth', label: 'Tollgate Express: authenticate + requireScopes (RS256 JWKS)', framework: 'express',
     async build(ctx) {
-      const { authenticate, requireScopes } = await tollgateExpress();
+      const { authenticate, requireScopes } = await import('@tollgate/express');
       return expressServer(authenticate(tollgateOptions(ctx.issuers.RS256)), requireScopes(SCOPE));
     },
   },
@@ -138,7 +121,7 @@ export const TARGETS = [
   {
     id: 'tg-express-auth-nocache', label: 'Tollgate Express: authenticate + requireScopes, cache: false', framework: 'express',
     async build(ctx) {
-      const { authenticate, requireScopes } = await tollgateExpress();
+      const { authenticate, requireScopes } = await import('@tollgate/express');
       return expressServer(authenticate(tollgateOptions(ctx.issuers.RS256, { cache: false })), requireScopes(SCOPE));
     },
   },
@@ -218,10 +201,9 @@ export const TARGETS = [
   {
     id: 'tg-koa-full', label: 'Tollgate Koa full stack: authenticate + requireScopes + rateLimitPerToken', framework: 'koa', rateLimited: true,
     async build(ctx) {
-      const mod = await import('@tollgate/koa');
-      const rateLimitPerToken = requireExport(mod, 'rateLimitPerToken', '@tollgate/koa');
+      const { authenticate, rateLimitPerToken, requireScopes } = await import('@tollgate/koa');
       const { app, router } = await koaApp();
-      router.get(ROUTE, mod.authenticate(tollgateOptions(ctx.issuers.RS256)), mod.requireScopes(SCOPE),
+      router.get(ROUTE, authenticate(tollgateOptions(ctx.issuers.RS256)), requireScopes(SCOPE),
         rateLimitPerToken({ limit: RATE_LIMIT, windowMs: WINDOW_MS }), koaHandler);
       app.use(router.routes());
       return { handler: app.callback() };

@@ -36,8 +36,6 @@ export function startServer(id, ctx, { execArgv = [], timeoutMs = 20_000 } = {})
   }
 
   const handle = {
-    id,
-    pid: child.pid,
     stats: () => request('stats', 'stats'),
     async stop() {
       if (exited) return;
@@ -49,21 +47,24 @@ export function startServer(id, ctx, { execArgv = [], timeoutMs = 20_000 } = {})
   };
 
   return new Promise((resolve) => {
+    let settled = false;
+    // The first outcome wins. A child that reports `unavailable` or `failed` is then stopped and
+    // exits with code 0; that exit must not turn its own status and reason into "exited with code 0".
+    function settle(outcome, before = async () => {}) {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      before().then(() => resolve({ ...handle, ...outcome }));
+    }
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      resolve({ ...handle, status: 'failed', reason: 'did not start in time' });
+      settle({ status: 'failed', reason: 'did not start in time' });
     }, timeoutMs);
     child.on('message', (message) => {
-      if (message?.type === 'ready') resolve({ ...handle, status: 'ready', port: message.port });
-      else if (message?.type === 'unavailable' || message?.type === 'failed') {
-        handle.stop().then(() => resolve({ ...handle, status: message.type, reason: message.reason }));
-        return;
-      } else return;
-      clearTimeout(timer);
+      if (message?.type === 'ready') settle({ status: 'ready', port: message.port });
+      // Resolved once the child is gone, so the next server does not start beside it.
+      else if (message?.type === 'unavailable' || message?.type === 'failed') settle({ status: message.type, reason: message.reason }, () => handle.stop());
     });
-    exit.then((code) => {
-      clearTimeout(timer);
-      resolve({ ...handle, status: 'failed', reason: `exited with code ${code}` });
-    });
+    exit.then((code) => settle({ status: 'failed', reason: `exited with code ${code}` }));
   });
 }

@@ -1,24 +1,38 @@
 // Knobs of the benchmark, read once from the environment.
 import { cpus } from 'node:os';
 
-function integer(name, fallback, { min = 1, max = Number.MAX_SAFE_INTEGER } = {}) {
+/**
+ * The environment variable `name` as a number in [min, max] (a whole one when `integer`), or
+ * `fallback` when it is unset or empty. Anything else throws: a typo must not run a wrong benchmark.
+ */
+function envNumber(name, fallback, { min, max = Number.MAX_SAFE_INTEGER, integer: whole }) {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new TypeError(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+  const valid = whole ? Number.isInteger(value) : Number.isFinite(value);
+  if (!valid || value < min || value > max) {
+    throw new TypeError(`${name} must be ${whole ? 'an integer' : 'a number'} in [${min}, ${max}], got ${JSON.stringify(raw)}`);
   }
   return value;
 }
 
-function number(name, fallback, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new TypeError(`${name} must be a number in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+const integer = (name, fallback, { min = 1, max } = {}) => envNumber(name, fallback, { min, max, integer: true });
+const number = (name, fallback, { min = 0, max } = {}) => envNumber(name, fallback, { min, max, integer: false });
+
+/**
+ * `url` with its password replaced by `***`, for what is logged or written to results/ (connections
+ * use the real one). A string that is not a URL, or a URL without a password, comes back unchanged.
+ */
+export function redactUrl(url) {
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
   }
-  return value;
+  if (parsed.password === '') return url;
+  parsed.password = '***';
+  return parsed.href;
 }
 
 /** The knobs of `npm run bench` (see bench/README.md). */

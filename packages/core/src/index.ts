@@ -18,7 +18,7 @@ export {
   attachPolicy, describeRoute, joinPaths, POLICY, readPolicy,
   type AuthenticatePolicy, type ClaimsPolicy, type PolicyDescriptor, type RateLimitPolicy, type ReplayPolicy, type RolesPolicy, type RouteDescription, type ScopesPolicy,
 } from './policy.js';
-export { MemoryRevocationStore, StoreFullError, type RevocationStore, type RevocationSubject } from './revocation.js';
+export { assertRevocationTime, MemoryRevocationStore, StoreFullError, type RevocationStore, type RevocationSubject } from './revocation.js';
 export { fingerprint } from './fingerprint.js';
 export { isPreflight, requestPath, type TollgateRequest } from './request.js';
 export { problemBody, type ProblemBody } from './problem.js';

@@ -26,9 +26,13 @@ export class StoreFullError extends Error {
   override readonly name = 'StoreFullError';
 }
 
-// An `Invalid Date` compares false with everything, so it would silently revoke nothing.
-function assertRevocationTime(value: Date, name: string): void {
+/**
+ * The time of a revocation as ms since the epoch; a `TypeError` naming `name` unless `value` is a
+ * valid Date (an `Invalid Date` compares false with everything, so it would silently revoke nothing).
+ */
+export function assertRevocationTime(value: Date, name: string): number {
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new TypeError(`${name} must be a valid Date`);
+  return value.getTime();
 }
 
 /**

@@ -1,5 +1,5 @@
 import { decodeJwt } from 'jose';
-import type { RevocationStore } from './revocation.js';
+import { assertRevocationTime, type RevocationStore } from './revocation.js';
 
 /** What to revoke: one token (by itself, or by `jti` and expiry), or everything a subject was issued. */
 export type RevocationTarget =
@@ -37,7 +37,7 @@ export async function revoke(store: RevocationStore, target: RevocationTarget, n
     expiresAt = target.expiresAt;
   }
   if (typeof jti !== 'string' || jti === '') throw new TypeError('revoke: the token has no jti claim; revoke its subject instead');
-  if (!(expiresAt instanceof Date) || Number.isNaN(expiresAt.getTime())) throw new TypeError('revoke: expiresAt must be a valid Date');
+  assertRevocationTime(expiresAt, 'revoke: expiresAt');
   await store.revokeToken(jti, expiresAt);
   return { kind: 'token', jti, expiresAt };
 }

@@ -1,4 +1,4 @@
-import type { RevocationStore, RevocationSubject } from '@tollgate/core';
+import { assertRevocationTime, type RevocationStore, type RevocationSubject } from '@tollgate/core';
 import type { SendCommand } from './client.js';
 import { parseRedisStoreOptions, type RedisStoreOptions } from './options.js';
 
@@ -8,11 +8,7 @@ const RAISE_CUTOFF = `local current = tonumber(redis.call('GET', KEYS[1]))
 if current == nil or tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) end
 return 1`;
 
-// An `Invalid Date` compares false with everything, so it would silently revoke nothing.
-function assertTime(value: Date, name: string): number {
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new TypeError(`RedisRevocationStore.${name} must be a valid Date`);
-  return value.getTime();
-}
+const assertTime = (value: Date, name: string): number => assertRevocationTime(value, `RedisRevocationStore.${name}`);
 
 /**
  * A {@link RevocationStore} on Redis, shared by every instance of the app.

@@ -1,7 +1,7 @@
 import type { PolicyDescriptor, RateLimitPolicy, RouteDescription } from '@tollgate/core';
 import { allowPublicMatcher } from './allow-public.js';
 import { checkDuplicateRoutes } from './duplicate-routes.js';
-import { RULES, type Finding } from './finding.js';
+import { routeKey, RULES, type Finding } from './finding.js';
 import type { ApprovedPolicy } from './policy-file.js';
 import { checkPolicyDrift } from './policy-drift.js';
 import { checkRoute } from './route-checks.js';
@@ -71,9 +71,12 @@ export function auditRoutes(routes: readonly RouteDescription[], options: AuditO
     ...(options.policy === undefined ? [] : checkPolicyDrift(routes, options.policy)),
   ];
   const position = new Map<string, number>();
-  routes.forEach((r, i) => { if (!position.has(`${r.method} ${r.path}`)) position.set(`${r.method} ${r.path}`, i); });
+  routes.forEach((r, i) => {
+    const key = routeKey(r.method, r.path);
+    if (!position.has(key)) position.set(key, i);
+  });
   const ruleOrder = (id: string) => RULES.findIndex((r) => r.id === id);
-  const routeOrder = (f: Finding) => position.get(`${f.method} ${f.path}`) ?? routes.length;
+  const routeOrder = (f: Finding) => position.get(routeKey(f.method, f.path)) ?? routes.length;
   // Array#sort is stable: findings of one rule on one route keep their order.
   return findings.sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || routeOrder(a) - routeOrder(b) || ruleOrder(a.id) - ruleOrder(b.id));
 }

@@ -1,12 +1,13 @@
 import type { PolicyDescriptor, RouteDescription } from '@tollgate/core';
-import type { Finding } from './finding.js';
+import { finding, routeKey, type Finding } from './finding.js';
 
 /**
- * A route entry as an adapter may hand it over: `handler`, when present (enumerable or not),
+ * A route entry as an adapter hands it over. Its `handler`, when present (enumerable or not),
  * is the identity of the function that answers the route, so one handler chain listed under
- * two paths can be recognised.
+ * two paths can be recognised. `RouteDescription` carries `handler` itself; the name stays
+ * for code that imports it.
  */
-export type RouteWithHandler = RouteDescription & { readonly handler?: unknown };
+export type RouteWithHandler = RouteDescription;
 
 function canonical(policy: PolicyDescriptor): string {
   return JSON.stringify(policy, (_key, value: unknown) => value !== null && typeof value === 'object' && !Array.isArray(value)
@@ -19,10 +20,6 @@ export function guardSignature(route: RouteDescription): string {
   return route.policies.map(canonical).sort().join('\n');
 }
 
-function label(route: RouteDescription): string {
-  return `${route.method} ${route.path}`;
-}
-
 function conflicts(groups: Map<unknown, RouteDescription[]>, describe: (first: RouteDescription, other: RouteDescription) => string): Finding[] {
   const out: Finding[] = [];
   for (const group of groups.values()) {
@@ -31,7 +28,7 @@ function conflicts(groups: Map<unknown, RouteDescription[]>, describe: (first: R
     const base = guardSignature(first);
     for (const other of rest) {
       if (guardSignature(other) === base) continue;
-      out.push({ id: 'inconsistent-duplicate-route', severity: 'high', method: other.method, path: other.path, message: describe(first, other) });
+      out.push(finding('inconsistent-duplicate-route', other, describe(first, other)));
     }
   }
   return out;
@@ -55,8 +52,8 @@ function groupBy(routes: readonly RouteWithHandler[], key: (route: RouteWithHand
  * two paths, each compared with its first listing.
  */
 export function checkDuplicateRoutes(routes: readonly RouteWithHandler[]): Finding[] {
-  const samePath = conflicts(groupBy(routes, (r) => label(r)),
-    (_first, other) => `${label(other)} is listed twice with different guards; the first listing that matches a request answers it.`);
+  const samePath = conflicts(groupBy(routes, (r) => routeKey(r.method, r.path)),
+    (_first, other) => `${routeKey(other.method, other.path)} is listed twice with different guards; the first listing that matches a request answers it.`);
   const handlerIds = new Map<unknown, number>();
   const handlerKey = (r: RouteWithHandler): string | undefined => {
     if (typeof r.handler !== 'function') return undefined;
@@ -64,9 +61,9 @@ export function checkDuplicateRoutes(routes: readonly RouteWithHandler[]): Findi
     // Per method: one handler may well serve GET and POST with different guards.
     return `${handlerIds.get(r.handler)} ${r.method}`;
   };
-  const flagged = new Set(samePath.map((f) => `${f.method} ${f.path}`));
+  const flagged = new Set(samePath.map((f) => routeKey(f.method, f.path)));
   const sameHandler = conflicts(groupBy(routes, handlerKey),
-    (first, other) => `The handler of ${label(first)} is also reachable as ${label(other)}, with different guards.`)
-    .filter((f) => !flagged.has(`${f.method} ${f.path}`));
+    (first, other) => `The handler of ${routeKey(first.method, first.path)} is also reachable as ${routeKey(other.method, other.path)}, with different guards.`)
+    .filter((f) => !flagged.has(routeKey(f.method, f.path)));
   return [...samePath, ...sameHandler];
 }

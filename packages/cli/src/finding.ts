@@ -24,44 +24,63 @@ export interface Finding {
   message: string;
 }
 
-function rule(id: string, name: string, severity: Severity, summary: string, help: string): Rule {
-  return Object.freeze({ id, name, severity, summary, help });
+/** `unprotected-route` as `UnprotectedRoute`: a rule's SARIF name is its id in PascalCase. */
+function pascalCase(id: string): string {
+  return id.split('-').map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('');
+}
+
+/** A frozen rule whose `id` keeps its literal type, so {@link RuleId} can be read off the table. */
+function rule<Id extends string>(id: Id, severity: Severity, summary: string, help: string): Rule & { readonly id: Id } {
+  return Object.freeze({ id, name: pascalCase(id), severity, summary, help });
 }
 
 /** Every rule the audit knows, in the order reports list them. */
-export const RULES: readonly Rule[] = Object.freeze([
-  rule('unprotected-route', 'UnprotectedRoute', 'high',
+export const RULES = Object.freeze([
+  rule('unprotected-route', 'high',
     'Route is reachable without authentication',
     'Put `authenticate(...)` in front of the route, or approve it as public with `--allow-public` (reported as info then).'),
-  rule('guard-before-authenticate', 'GuardBeforeAuthenticate', 'high',
+  rule('guard-before-authenticate', 'high',
     'A guard runs before authenticate',
     'Move `authenticate(...)` before every scope, role, claim, replay and rate-limit guard. The route fails closed today, but the stack is misordered.'),
-  rule('inconsistent-duplicate-route', 'InconsistentDuplicateRoute', 'high',
+  rule('inconsistent-duplicate-route', 'high',
     'Route is reachable through two listings with different guards',
     'Give every listing of the route the same guards, or remove the extra listing: a request takes whichever matches first.'),
-  rule('policy-weaker-route', 'PolicyWeakerRoute', 'high',
+  rule('policy-weaker-route', 'high',
     'Route is weaker than the approved policy',
     'Restore the missing guard, or have the weaker route approved and update the policy file.'),
-  rule('write-without-replay-protection', 'WriteWithoutReplayProtection', 'medium',
+  rule('write-without-replay-protection', 'medium',
     'Write route has no replay protection',
     'Add `preventReplay(...)` after `authenticate(...)` so a captured token cannot repeat the write.'),
-  rule('write-without-rate-limit', 'WriteWithoutRateLimit', 'medium',
+  rule('write-without-rate-limit', 'medium',
     'Write route has no rate limit',
     'Add `rateLimitPerToken(...)` after `authenticate(...)`.'),
-  rule('policy-unknown-route', 'PolicyUnknownRoute', 'medium',
+  rule('policy-unknown-route', 'medium',
     'Route is not in the approved policy',
     'Have the route reviewed and add it to the policy file.'),
-  rule('broad-scope-on-read', 'BroadScopeOnRead', 'low',
+  rule('broad-scope-on-read', 'low',
     'Read route demands a wildcard or admin-grade scope',
     'Demand the narrowest scope that allows the read (least privilege), so readers need no admin-grade token.'),
-  rule('policy-missing-route', 'PolicyMissingRoute', 'low',
+  rule('policy-missing-route', 'low',
     'Approved route is no longer present',
     'Remove the route from the policy file if it was retired on purpose.'),
 ]);
+
+/** The id of a rule in {@link RULES}: a finding built in code can only name a rule that exists. */
+export type RuleId = (typeof RULES)[number]['id'];
 
 /** The rule with `id`; throws for an unknown id (a programming error). */
 export function ruleById(id: string): Rule {
   const found = RULES.find((r) => r.id === id);
   if (found === undefined) throw new Error(`unknown rule ${id}`);
   return found;
+}
+
+/** A finding of rule `id` on the route `at`, with the rule's own severity unless the route's context changes it. */
+export function finding(id: RuleId, at: { method: string; path: string }, message: string, severity: Severity = ruleById(id).severity): Finding {
+  return { id, severity, method: at.method, path: at.path, message };
+}
+
+/** `GET /orders`: how a route is keyed and named wherever routes are matched by method and path. */
+export function routeKey(method: string, path: string): string {
+  return `${method} ${path}`;
 }

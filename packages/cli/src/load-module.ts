@@ -57,7 +57,7 @@ function unwrapInterop(value: unknown, name: string): unknown {
 }
 
 function pick(namespace: Record<string, unknown>, name: string): unknown {
-  if (name in namespace) return unwrapInterop(namespace[name], name === 'default' ? 'default' : name);
+  if (name in namespace) return unwrapInterop(namespace[name], name);
   // CommonJS whose named exports Node could not detect: they sit on `module.exports` (the default).
   const cjs = namespace.default;
   if (name !== 'default' && isObjectLike(cjs) && name in cjs) return cjs[name];

@@ -1,10 +1,6 @@
 import type { RouteDescription } from '@tollgate/core';
-import type { Finding } from './finding.js';
+import { finding, routeKey, type Finding } from './finding.js';
 import type { ApprovedPolicy, ApprovedRoute } from './policy-file.js';
-
-function keyOf(route: { method: string; path: string }): string {
-  return `${route.method} ${route.path}`;
-}
 
 /** What `route` lacks compared with what was approved; empty when it is as strong or stronger. */
 export function weaknesses(approved: ApprovedRoute, route: RouteDescription): string[] {
@@ -25,24 +21,23 @@ export function weaknesses(approved: ApprovedRoute, route: RouteDescription): st
  * longer there (low). A route stronger than approved is no finding. Routes match by method and path.
  */
 export function checkPolicyDrift(routes: readonly RouteDescription[], policy: ApprovedPolicy): Finding[] {
-  const approved = new Map(policy.routes.map((r) => [keyOf(r), r]));
+  const approved = new Map(policy.routes.map((r) => [routeKey(r.method, r.path), r]));
   const present = new Set<string>();
   const out: Finding[] = [];
   for (const route of routes) {
-    const key = keyOf(route);
+    const key = routeKey(route.method, route.path);
     present.add(key);
-    const at = { method: route.method, path: route.path };
     const entry = approved.get(key);
     if (entry === undefined) {
-      out.push({ id: 'policy-unknown-route', severity: 'medium', ...at, message: `${key} is not in the approved policy.` });
+      out.push(finding('policy-unknown-route', route, `${key} is not in the approved policy.`));
       continue;
     }
     const lost = weaknesses(entry, route);
-    if (lost.length > 0) out.push({ id: 'policy-weaker-route', severity: 'high', ...at, message: `Weaker than approved: ${lost.join('; ')}.` });
+    if (lost.length > 0) out.push(finding('policy-weaker-route', route, `Weaker than approved: ${lost.join('; ')}.`));
   }
   for (const entry of policy.routes) {
-    const key = keyOf(entry);
-    if (!present.has(key)) out.push({ id: 'policy-missing-route', severity: 'low', method: entry.method, path: entry.path, message: `${key} is approved but no longer present.` });
+    const key = routeKey(entry.method, entry.path);
+    if (!present.has(key)) out.push(finding('policy-missing-route', entry, `${key} is approved but no longer present.`));
   }
   return out;
 }

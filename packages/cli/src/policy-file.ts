@@ -1,3 +1,5 @@
+import { routeKey } from './finding.js';
+
 /** One approved route, as written in `tollgate.policy.json` (defaults filled in). */
 export interface ApprovedRoute {
   method: string;
@@ -116,7 +118,7 @@ export function validatePolicy(value: unknown, source = 'policy'): ApprovedPolic
     value.routes.forEach((item: unknown, i) => {
       const route = parseRoute(item, `routes[${i}]`, problems);
       if (route === undefined) return;
-      const key = `${route.method} ${route.path}`;
+      const key = routeKey(route.method, route.path);
       const first = seen.get(key);
       if (first !== undefined) problems.push(`routes[${i}]: ${key} is already listed at routes[${first}]`);
       else seen.set(key, i);

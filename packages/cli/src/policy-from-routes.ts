@@ -1,4 +1,5 @@
 import type { RouteDescription } from '@tollgate/core';
+import { routeKey } from './finding.js';
 import type { ApprovedPolicy, ApprovedRoute } from './policy-file.js';
 
 /** Where a written policy points editors for its schema (the file the CLI package ships). */
@@ -36,7 +37,7 @@ function weakest(a: ApprovedRoute, b: ApprovedRoute): ApprovedRoute {
 export function policyFromRoutes(routes: readonly RouteDescription[]): ApprovedPolicy {
   const byKey = new Map<string, ApprovedRoute>();
   for (const route of routes) {
-    const key = `${route.method} ${route.path}`;
+    const key = routeKey(route.method, route.path);
     const entry = approve(route);
     const seen = byKey.get(key);
     byKey.set(key, seen === undefined ? entry : weakest(seen, entry));

@@ -84,7 +84,7 @@ async function writeText(file: string, text: string, what: string): Promise<void
   }
 }
 
-async function audit(moduleArg: string, flags: AuditFlags, context: CliContext): Promise<number> {
+async function audit(moduleArg: string, flags: AuditFlags, context: CliContext, version: string): Promise<number> {
   const cwd = context.cwd ?? process.cwd();
   const env = context.env ?? process.env;
   const file = resolve(cwd, moduleArg);
@@ -103,7 +103,7 @@ async function audit(moduleArg: string, flags: AuditFlags, context: CliContext):
 
   const findings = auditRoutes(routes, { allowPublic: flags.allowPublic ?? [], ...(policy === undefined ? {} : { policy }) });
   const target: AuditTarget = { module: shown, export: flags.export, framework: loaded.framework, kind: loaded.kind };
-  const report = buildReport(target, routes, findings, cliVersion());
+  const report = buildReport(target, routes, findings, version);
 
   if (flags.writePolicy !== undefined) {
     const policyFile = flags.writePolicy === true ? DEFAULT_POLICY_FILE : flags.writePolicy;
@@ -126,9 +126,11 @@ async function audit(moduleArg: string, flags: AuditFlags, context: CliContext):
  * Commander's own exits (help, version, usage errors) arrive as a thrown `CommanderError`.
  */
 export function createProgram(context: CliContext, onExit: (code: number) => void): Command {
+  // Read once: `--version` and the report's `tool.version` name the same package.json.
+  const version = cliVersion();
   const program = new Command('tollgate')
     .description('Route-policy audit for Express and Koa apps protected by Tollgate')
-    .version(cliVersion(), '-V, --version')
+    .version(version, '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => context.stdout(s), writeErr: (s) => context.stderr(s) });
 
@@ -144,7 +146,7 @@ export function createProgram(context: CliContext, onExit: (code: number) => voi
     .option('--allow-public <paths>', 'paths approved as public, reported as info (comma list; exact, or a prefix ending in /*)', argParser(parsePathList))
     .addHelpText('after', '\nExit codes: 0 done, 1 a finding matched --fail-on, 2 the module, export, policy or options could not be used.')
     .action(async (moduleArg: string, flags: AuditFlags) => {
-      onExit(await audit(moduleArg, flags, context));
+      onExit(await audit(moduleArg, flags, context, version));
     });
 
   program.command('revoke')

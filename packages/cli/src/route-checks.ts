@@ -1,6 +1,6 @@
-import { isPublicPath, type PolicyDescriptor, type RouteDescription } from '@tollgate/core';
+import { authenticatesPath, type PolicyDescriptor, type RouteDescription } from '@tollgate/core';
 import type { PublicPathMatcher } from './allow-public.js';
-import type { Finding } from './finding.js';
+import { finding, type Finding } from './finding.js';
 
 /** Methods that change state, and `ALL`, which answers them too. */
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE', 'ALL']);
@@ -27,30 +27,25 @@ function guardKinds(policies: readonly PolicyDescriptor[]): string {
 }
 
 function unprotected(route: RouteDescription, isAllowedPublic: PublicPathMatcher): Finding {
-  const at = { method: route.method, path: route.path };
-  if (isAllowedPublic(route.path)) {
-    return { id: 'unprotected-route', severity: 'info', ...at, message: 'Public route, approved by --allow-public.' };
-  }
+  if (isAllowedPublic(route.path)) return finding('unprotected-route', route, 'Public route, approved by --allow-public.', 'info');
   const guards = route.policies.filter((p) => p.kind !== 'authenticate');
   const byProtect = route.policies.some((p) => p.kind === 'authenticate' && p.publicPaths !== undefined);
   const why = byProtect ? 'protect() leaves this path public: anyone can call it.' : 'No authenticate guards this route: anyone can call it.';
   const extra = guards.length === 0 ? '' : ` Its ${guardKinds(guards)} guard(s) run without a verified token, so they answer 401 to everyone: add authenticate before them.`;
-  return { id: 'unprotected-route', severity: 'high', ...at, message: `${why}${extra}` };
+  return finding('unprotected-route', route, `${why}${extra}`);
 }
 
 /** True for an `authenticate` that verifies tokens on this path (a default-deny one may leave it public). */
 function authenticates(policy: PolicyDescriptor, path: string): boolean {
-  return policy.kind === 'authenticate' && (policy.publicPaths === undefined || !isPublicPath(path, policy.publicPaths));
+  return policy.kind === 'authenticate' && authenticatesPath(policy, path);
 }
 
 function misordered(route: RouteDescription): Finding | undefined {
   const first = route.policies.findIndex((p) => authenticates(p, route.path));
   if (first <= 0) return undefined;
   const early = route.policies.slice(0, first);
-  return {
-    id: 'guard-before-authenticate', severity: 'high', method: route.method, path: route.path,
-    message: `The ${guardKinds(early)} guard(s) run before authenticate: the route fails closed, but the stack is misordered.`,
-  };
+  return finding('guard-before-authenticate', route,
+    `The ${guardKinds(early)} guard(s) run before authenticate: the route fails closed, but the stack is misordered.`);
 }
 
 /**
@@ -60,22 +55,21 @@ function misordered(route: RouteDescription): Finding | undefined {
  * a wildcard or admin-grade scope on a read route (low).
  */
 export function checkRoute(route: RouteDescription, isAllowedPublic: PublicPathMatcher): Finding[] {
-  const at = { method: route.method, path: route.path };
   if (!route.protected) return [unprotected(route, isAllowedPublic)];
   const out: Finding[] = [];
   const order = misordered(route);
   if (order !== undefined) out.push(order);
   if (isWriteMethod(route.method)) {
     if (!route.replayProtected) {
-      out.push({ id: 'write-without-replay-protection', severity: 'medium', ...at, message: `${route.method} changes state but no preventReplay guards it: a captured token can repeat the write.` });
+      out.push(finding('write-without-replay-protection', route, `${route.method} changes state but no preventReplay guards it: a captured token can repeat the write.`));
     }
     if (route.rateLimit.length === 0) {
-      out.push({ id: 'write-without-rate-limit', severity: 'medium', ...at, message: `${route.method} changes state but no rateLimitPerToken guards it.` });
+      out.push(finding('write-without-rate-limit', route, `${route.method} changes state but no rateLimitPerToken guards it.`));
     }
   }
   const broad = READ_METHODS.has(route.method) ? route.scopes.filter(isBroadScope) : [];
   if (broad.length > 0) {
-    out.push({ id: 'broad-scope-on-read', severity: 'low', ...at, message: `A read route demands the broad scope(s) ${broad.join(', ')}: readers need more privilege than the read calls for.` });
+    out.push(finding('broad-scope-on-read', route, `A read route demands the broad scope(s) ${broad.join(', ')}: readers need more privilege than the read calls for.`));
   }
   return out;
 }

@@ -15,7 +15,7 @@ export { buildChallenge, type Challenge } from './challenge.js';
 export { assertKnownOptions, nonNegative, setupError, TollgateSetupError, type SetupErrorCode } from './setup-error.js';
 export { emitAudit, pinoAuditSink, type AuditEvent, type AuditSink, type AuthenticatedEvent, type ForbiddenEvent, type LevelLogger, type RejectedEvent } from './audit.js';
 export {
-  attachPolicy, describeRoute, joinPaths, POLICY, readPolicy,
+  attachPolicy, authenticatesPath, describeRoute, joinPaths, POLICY, readPolicy,
   type AuthenticatePolicy, type ClaimsPolicy, type PolicyDescriptor, type RateLimitPolicy, type ReplayPolicy, type RolesPolicy, type RouteDescription, type ScopesPolicy,
 } from './policy.js';
 export { assertRevocationTime, MemoryRevocationStore, StoreFullError, type RevocationStore, type RevocationSubject } from './revocation.js';

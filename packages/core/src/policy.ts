@@ -115,6 +115,14 @@ export function isPublicPath(path: string, publicPaths: readonly string[]): bool
 }
 
 /**
+ * Whether an `authenticate` verifies tokens on `path`: a default-deny one (`protect()`) leaves
+ * its public paths open, so it does not protect them.
+ */
+export function authenticatesPath(policy: AuthenticatePolicy, path: string): boolean {
+  return policy.publicPaths === undefined || !isPublicPath(path, policy.publicPaths);
+}
+
+/**
  * Builds a route's entry from the guards in front of it, in the order they run. A default-deny
  * `authenticate` whose public paths cover the route does not count as protecting it.
  */
@@ -126,7 +134,7 @@ export function describeRoute(method: string, path: string, policies: readonly P
   let replayProtected = false;
   for (const p of policies) {
     switch (p.kind) {
-      case 'authenticate': if (p.publicPaths === undefined || !isPublicPath(path, p.publicPaths)) isProtected = true; break;
+      case 'authenticate': if (authenticatesPath(p, path)) isProtected = true; break;
       case 'scopes': for (const s of p.scopes) if (!scopes.includes(s)) scopes.push(s); break;
       case 'roles': for (const r of p.roles) if (!roles.includes(r)) roles.push(r); break;
       case 'replay': replayProtected = true; break;

@@ -1,6 +1,7 @@
 import { describeRoute, joinPaths, readPolicy, TollgateSetupError, type PolicyDescriptor, type RouteDescription } from '@tollgate/core';
 import type { Application, Router } from 'express';
 import { METHODS } from 'node:http';
+import { isExpress4App, routerOf } from './router-stack.js';
 
 /** A path as Express keeps it: a string, a RegExp, or (nested) arrays of them. */
 type RawPath = string | RegExp | readonly RawPath[];
@@ -107,13 +108,10 @@ function guardsFor(guards: readonly ScopedGuard[], path: string | RegExp, full: 
 }
 
 function stackOf(target: unknown): readonly Layer[] | undefined {
-  if (typeof target !== 'function' && (typeof target !== 'object' || target === null)) return undefined;
-  const t = target as { stack?: unknown; lazyrouter?: unknown; _router?: { stack: Layer[] }; set?: unknown; handle?: unknown; router?: unknown };
-  if (Array.isArray(t.stack)) return t.stack as Layer[];
-  // Express 4 (its `app.router` getter throws): the router exists once a route or middleware is added.
-  if (typeof t.lazyrouter === 'function') return t._router?.stack ?? [];
-  if (typeof t.set === 'function' && typeof t.handle === 'function') return stackOf(t.router);
-  return undefined;
+  const router = routerOf(target);
+  if (router !== undefined) return router.stack as Layer[];
+  // Express 4 creates its router once a route or middleware is added: until then there are no routes.
+  return isExpress4App(target) ? [] : undefined;
 }
 
 type RouteLayers = readonly ExpressRoute['stack'][number][];

@@ -1,14 +1,13 @@
-import { createProtector, type ProtectOptions } from '@tollgate/core';
+import { createProtector, TollgateSetupError, type ProtectOptions } from '@tollgate/core';
 import type { Router } from 'express';
 import { authenticateHandler } from './authenticate.js';
+import { isExpress4App, routerOf, type LayerStack } from './router-stack.js';
 
-type Layered = { stack: unknown[] };
-
-function routerOf(app: unknown): Layered {
-  const candidate = app as { _router?: Layered; router?: Layered; stack?: unknown[]; lazyrouter?: () => void };
-  candidate.lazyrouter?.(); // Express 4 creates its router on first use
-  const router = candidate._router ?? (Array.isArray(candidate.stack) ? (candidate as Layered) : candidate.router);
-  if (router === undefined || !Array.isArray(router.stack)) throw new TypeError('protect: expected an Express app or Router');
+/** The router whose stack the guard is spliced into; Express 4's is created first, so there is one. */
+function guardedRouterOf(app: unknown): LayerStack {
+  if (isExpress4App(app)) app.lazyrouter(); // Express 4 creates its router on first use
+  const router = routerOf(app);
+  if (router === undefined) throw new TollgateSetupError('ERR_TOLLGATE_INVALID_OPTION', 'protect: expected an Express app or Router');
   return router;
 }
 
@@ -24,7 +23,7 @@ export function protect<A extends object>(app: A, options: ProtectOptions): A {
   const protector = createProtector(options);
   const { authenticator } = protector;
   const guard = authenticateHandler(authenticator, protector.policy, protector.skips);
-  const router = routerOf(app);
+  const router = guardedRouterOf(app);
   (app as unknown as Router).use(guard);
   const layer = router.stack.pop();
   // Express 4's built-in query and expressInit layers stay first; the guard comes right after.

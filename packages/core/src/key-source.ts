@@ -147,15 +147,23 @@ async function discoverJwksUri(issuer: string, timeoutMs: number, fetchImpl: Fet
   return jwksUri;
 }
 
+/** What a remote key resolver's failure means: the token's problem, or an unreachable source (503). */
+function unavailable(error: unknown): never {
+  if (isTokenProblem(error)) throw error;
+  throw new KeySourceUnavailableError('the key source could not be reached', { cause: error });
+}
+
 /** Wraps a remote key resolver so that a source it cannot reach reads as unavailable. */
 function guarded(getKey: JWTVerifyGetKey): JWTVerifyGetKey {
-  return async function tollgateKeyResolver(header, token) {
+  return function tollgateKeyResolver(header, token) {
+    let pending: ReturnType<JWTVerifyGetKey>;
     try {
-      return await getKey(header, token);
+      pending = getKey(header, token);
     } catch (error) {
-      if (isTokenProblem(error)) throw error;
-      throw new KeySourceUnavailableError('the key source could not be reached', { cause: error });
+      return unavailable(error);
     }
+    // One derived promise on the way to the key, not an async frame around it.
+    return Promise.resolve(pending).then(undefined, unavailable);
   };
 }
 

@@ -1,4 +1,4 @@
-import { decodeJwt, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, type ProtectedHeaderParameters } from 'jose';
+import { decodeJwt, jwtVerify, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult, type ProtectedHeaderParameters } from 'jose';
 import type { RejectionReason } from './error-codes.js';
 import { TollgateError } from './errors.js';
 import { KeySourceUnavailableError } from './key-source.js';
@@ -13,14 +13,9 @@ export interface VerifiedToken {
 }
 
 // RFC 8725 §3.10 and the jku/x5u/jwk CVEs: a token never gets to say which key verifies it.
+// jose never reads these to find a key, so they are refused on the verified header: a token
+// that carries one is denied whoever signed it, at no cost to every token that does not.
 const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const;
-
-/** Thrown from the key resolver, before any key is looked up, for a header in {@link FORBIDDEN_HEADERS}. */
-class ForbiddenHeaderError extends Error {
-  constructor(readonly header: string) {
-    super(`forbidden ${header} header`);
-  }
-}
 
 function invalidToken(reason: RejectionReason, description: string, challenges: readonly Challenge[], cause?: unknown): TollgateError {
   return new TollgateError('invalid_token', description, { reason, challenge: [...challenges], cause });
@@ -36,7 +31,6 @@ const CLAIM_FAILURES: Record<string, [RejectionReason, string]> = {
 
 /** Translates a `jose` failure into the one Tollgate error a client sees. */
 function fromJoseError(error: unknown, challenges: readonly Challenge[]): TollgateError {
-  if (error instanceof ForbiddenHeaderError) return invalidToken('forbidden_header', `The access token carries a ${error.header} header, which is not accepted`, challenges);
   if (error instanceof KeySourceUnavailableError) {
     return new TollgateError('temporarily_unavailable', 'The token issuer keys cannot be fetched right now', {
       reason: 'key_source_unavailable', headers: { 'Retry-After': '5' }, cause: error,
@@ -71,28 +65,10 @@ function fromJoseError(error: unknown, challenges: readonly Challenge[]): Tollga
   }
 }
 
-// jwtVerify's options and key resolver depend only on the issuer and the authenticator: built once, not per request.
+// jwtVerify's options depend only on the issuer and the authenticator: built once, not per request.
 // Keyed by the parsed options, then by issuer: the same issuer under other options (typ, maxTokenAge,
 // requiredClaims, clockTolerance) must never reuse looser jwtVerify options.
 const verifyOptions = new WeakMap<ParsedAuthenticateOptions, WeakMap<ParsedIssuer, JWTVerifyOptions>>();
-const resolvers = new WeakMap<ParsedIssuer, JWTVerifyGetKey>();
-
-/**
- * The issuer's key, behind the forbidden-header check: jose hands the resolver the header it
- * parsed (after its own `alg` allow-list and `crit` checks), so the token is not parsed twice.
- */
-function keyResolverFor(issuer: ParsedIssuer): JWTVerifyGetKey {
-  let resolver = resolvers.get(issuer);
-  if (resolver === undefined) {
-    const { key } = issuer.keySource;
-    resolver = (header, token) => {
-      for (const name of FORBIDDEN_HEADERS) if (Object.hasOwn(header, name)) throw new ForbiddenHeaderError(name);
-      return typeof key === 'function' ? key(header, token) : key;
-    };
-    resolvers.set(issuer, resolver);
-  }
-  return resolver;
-}
 
 function verifyOptionsFor(issuer: ParsedIssuer, options: ParsedAuthenticateOptions): JWTVerifyOptions {
   let byIssuer = verifyOptions.get(options);
@@ -117,18 +93,12 @@ function verifyOptionsFor(issuer: ParsedIssuer, options: ParsedAuthenticateOptio
 }
 
 /**
- * Verifies a JWT access token: shape, forbidden headers, trusted issuer (chosen before any key
- * is fetched), signature under the issuer's algorithm allow-list, `aud`, `exp` (always
- * required), `nbf`, `iat`/`maxTokenAge`, `typ` and required claims.
+ * The issuer whose keys verify the token. With one issuer there is nothing to choose: jose checks
+ * `iss` after the signature. With several, the unverified `iss` picks the issuer (and so the keys)
+ * before any key is looked up; nothing else trusts those claims until jose has checked the signature.
  */
-export async function verifyToken(token: string, options: ParsedAuthenticateOptions, challenges: readonly Challenge[] = options.challenges): Promise<VerifiedToken> {
-  // Three dot-separated parts: a JWE (five) or a bare string is no access token for us.
-  let dots = 0;
-  for (let i = token.indexOf('.'); i !== -1; i = token.indexOf('.', i + 1)) dots++;
-  if (dots !== 2) throw invalidToken(dots === 4 ? 'unsupported_token_type' : 'malformed_token', 'The access token is malformed', challenges);
-
-  // The claims are read before verification for one thing only: choosing the issuer (and so the
-  // keys) before any key is fetched. Nothing else trusts them until jose has checked the signature.
+function issuerFor(token: string, options: ParsedAuthenticateOptions, challenges: readonly Challenge[]): ParsedIssuer {
+  if (options.issuers.length === 1) return options.issuers[0]!;
   let unverifiedClaims: JWTPayload;
   try {
     unverifiedClaims = decodeJwt(token);
@@ -140,13 +110,34 @@ export async function verifyToken(token: string, options: ParsedAuthenticateOpti
   if (issuer === undefined) {
     throw invalidToken(iss === undefined ? 'missing_claim' : 'untrusted_issuer', iss === undefined ? 'The access token has no iss claim' : 'The access token was issued by an untrusted issuer', challenges);
   }
+  return issuer;
+}
 
+/**
+ * Verifies a JWT access token: shape, trusted issuer, signature under the issuer's algorithm
+ * allow-list, `aud`, `exp` (always required), `nbf`, `iat`/`maxTokenAge`, `typ`, required
+ * claims, and no key-locating header ({@link FORBIDDEN_HEADERS}).
+ */
+export async function verifyToken(token: string, options: ParsedAuthenticateOptions, challenges: readonly Challenge[] = options.challenges): Promise<VerifiedToken> {
+  // Three dot-separated parts: a JWE (five) or a bare string is no access token for us.
+  let dots = 0;
+  for (let i = token.indexOf('.'); i !== -1; i = token.indexOf('.', i + 1)) dots++;
+  if (dots !== 2) throw invalidToken(dots === 4 ? 'unsupported_token_type' : 'malformed_token', 'The access token is malformed', challenges);
+
+  const issuer = issuerFor(token, options, challenges);
+  let result: JWTVerifyResult;
   try {
     const base = verifyOptionsFor(issuer, options);
-    const result = await jwtVerify(token, keyResolverFor(issuer),
-      options.now === Date.now ? base : { ...base, currentDate: new Date(options.now()) });
-    return { header: result.protectedHeader, claims: result.payload, issuer };
+    const checks = options.now === Date.now ? base : { ...base, currentDate: new Date(options.now()) };
+    const { key } = issuer.keySource;
+    // The key itself where it is one (no resolver for jose to await), else the set's resolver.
+    result = typeof key === 'function' ? await jwtVerify(token, key, checks) : await jwtVerify(token, key, checks);
   } catch (error) {
     throw fromJoseError(error, challenges);
   }
+  const header = result.protectedHeader;
+  for (const name of FORBIDDEN_HEADERS) {
+    if (Object.hasOwn(header, name)) throw invalidToken('forbidden_header', `The access token carries a ${name} header, which is not accepted`, challenges);
+  }
+  return { header, claims: result.payload, issuer };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SignJWT } from 'jose';
-import { createAuthenticator, MemoryRevocationStore, parseAuthenticateOptions, verifyToken, pinoAuditSink, TollgateError, createScopeGuard, type AuditEvent, type AuthenticateOptions, type TollgateRequest } from '@tollgate/core';
+import { createAuthenticator, fingerprint, MemoryRevocationStore, parseAuthenticateOptions, verifyToken, pinoAuditSink, TollgateError, createScopeGuard, type AuditEvent, type AuthenticateOptions, type TollgateRequest } from '@tollgate/core';
 import { createTestIssuer, type TestIssuer } from '@tollgate/testing';
 
 let idp: TestIssuer;
@@ -35,6 +35,9 @@ describe('createAuthenticator', () => {
     expect(auth).toMatchObject({ token, subject: 'user-1', clientId: 'web', issuer: idp.issuer, scopes: ['orders:read', 'orders:write'], roles: ['admin'], scheme: 'Bearer' });
     expect(auth.expiresAt).toBeInstanceOf(Date);
     expect(auth.fingerprint).toMatch(/^[\w-]{16}$/);
+    // computed on first read, yet an own enumerable property like the rest: copies and logs keep it
+    expect(auth.fingerprint).toBe(fingerprint(token));
+    expect({ ...auth }.fingerprint).toBe(fingerprint(token));
     expect(Object.isFrozen(auth)).toBe(true);
   });
 
@@ -55,6 +58,24 @@ describe('createAuthenticator', () => {
     expect(await outcome(options, get(await other.mint({ aud: idp.audience })))).toBe('401:wrong_audience');
     // a token claiming one issuer but signed by the other's key is refused
     expect(await outcome(options, get(await other.mint({ iss: idp.issuer, aud: idp.audience })))).toMatch(/^401:(alg_not_allowed|unknown_key)$/);
+  });
+
+  it.each(['jku', 'x5u', 'jwk', 'x5c'])('refuses a %s header even on a token the issuer signed', async (name) => {
+    const token = await idp.mint({}, { header: { [name]: name === 'jwk' ? { kty: 'oct', k: 'AA' } : name === 'x5c' ? ['MIIB'] : 'https://keys.example/set.json' } });
+    expect(await outcome(idp.authenticateOptions(), get(token))).toBe('401:forbidden_header');
+    expect(await outcome({ issuer: idp.issuer, audience: idp.audience, jwks: idp.jwks() }, get(token))).toBe('401:forbidden_header');
+  });
+
+  it('with one issuer, jose checks iss after the signature: missing, untrusted and forged issuers all deny', async () => {
+    const options = idp.authenticateOptions();
+    expect(await outcome(options, get(await idp.mint({}, { omit: ['iss'] })))).toBe('401:missing_claim');
+    expect(await outcome(options, get(await idp.mint({ iss: 'https://evil.example' })))).toBe('401:untrusted_issuer');
+    expect(await outcome(options, get(await idp.mint({ iss: 42 as unknown as string })))).toBe('401:untrusted_issuer');
+    expect(await outcome(options, get(await other.mint({ iss: idp.issuer, aud: idp.audience })))).toMatch(/^401:(alg_not_allowed|unknown_key)$/);
+    // several issuers: the unverified iss picks the keys, and an unknown one is refused before any key is used
+    const two: AuthenticateOptions = { issuers: [idp.authenticateOptions(), other.authenticateOptions()] };
+    expect(await outcome(two, get(await idp.mint({}, { omit: ['iss'] })))).toBe('401:missing_claim');
+    expect(await outcome(two, get(await idp.mint({ iss: 'https://evil.example' })))).toBe('401:untrusted_issuer');
   });
 
   it('verifies with a local JWKS, a PEM public key, and an HMAC secret', async () => {

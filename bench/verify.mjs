@@ -1,4 +1,4 @@
-// `npm run bench:verify`: micro-benchmarks, in one process, interleaved rounds.
+// `npm run bench:verify`: micro-benchmarks, in one process, interleaved rounds in serpentine order.
 //  1. Tollgate's uncached verify path (core `createAuthenticator({ cache: false }).authenticate`,
 //     and core `verifyToken` alone) against raw `jose.jwtVerify` on the same key, per algorithm.
 //  2. The per-request cost of each middleware step in isolation.
@@ -110,8 +110,10 @@ for (const v of variants) await v.op(0);
 
 log(`verify: ${variants.length} variants × ${ROUNDS} rounds × ${MS} ms, concurrency ${CONCURRENCY}`);
 const verifyResults = new Map(variants.map((v) => [v, []]));
+// Serpentine order (A B C, then C B A): no variant always runs first, or right after another's garbage.
+const serpentine = (list, round) => (round % 2 === 0 ? list : [...list].reverse());
 for (let round = 0; round < ROUNDS; round++) {
-  for (const v of variants) verifyResults.get(v).push(await opsPerSecond(v.op));
+  for (const v of serpentine(variants, round)) verifyResults.get(v).push(await opsPerSecond(v.op));
 }
 
 function pairRatio(v) {
@@ -178,7 +180,7 @@ const stepMs = Math.max(50, Math.round(MS / 2));
 log(`steps: ${steps.length} × ${ROUNDS} rounds × ${stepMs} ms`);
 const stepResults = new Map(steps.map((s) => [s, []]));
 for (let round = 0; round < ROUNDS; round++) {
-  for (const s of steps) stepResults.get(s).push(s.sync ? syncOpsPerSecond(s.op, stepMs) : await opsPerSecond(s.op, stepMs));
+  for (const s of serpentine(steps, round)) stepResults.get(s).push(s.sync ? syncOpsPerSecond(s.op, stepMs) : await opsPerSecond(s.op, stepMs));
 }
 const stepRows = steps.map((s) => {
   const ops = median(stepResults.get(s));

@@ -33,4 +33,21 @@ describe.each(eachFramework)('%s: audit events', (_name, framework: Framework) =
     expect(events[2]!.fingerprint).toBe(events[0]!.fingerprint);
     expect(JSON.stringify(events)).not.toContain(reader);
   });
+
+  it('reports a rate-limit store that fails (503) as a rejection, as every other refusal is', async () => {
+    const events: AuditEvent[] = [];
+    const broken = { increment: async () => { throw new Error('store down'); }, decrement: async () => {}, resetKey: async () => {} };
+    const app = framework.app([{
+      method: 'get',
+      path: '/orders',
+      guards: (t) => [
+        t.authenticate({ ...idp.authenticateOptions(), audit: (e) => events.push(e) }),
+        t.rateLimitPerToken({ limit: 10, windowMs: 60_000, store: broken }),
+      ],
+    }]);
+    const response = await request(app).get('/orders').set('Authorization', `Bearer ${await idp.mint({ scope: 'orders:read' })}`);
+    expect(response.status).toBe(503);
+    expect(events.map((e) => [e.type, 'reason' in e ? e.reason : '-'])).toEqual([['authenticated', '-'], ['rejected', 'store_unavailable']]);
+    expect(events[1]).toMatchObject({ status: 503, code: 'temporarily_unavailable', path: '/orders', subject: 'user-1' });
+  });
 });

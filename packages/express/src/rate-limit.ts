@@ -1,4 +1,4 @@
-import { attachPolicy, createRateLimiter, notAuthenticated, reportRejection, type AuthContext, type RateLimitInfo, type RateLimitOptions } from '@tollgate/core';
+import { attachPolicy, createRateLimiter, isTollgateError, notAuthenticated, reportRejection, type AuthContext, type RateLimitInfo, type RateLimitOptions } from '@tollgate/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import './augment.js';
@@ -42,7 +42,7 @@ export function rateLimitPerToken(options: RateLimitOptions): RequestHandler {
       const error = limiter.rejection((req as LimitedRequest).rateLimit);
       // On the response as well as on the error, for error handlers that do not copy err.headers.
       appendHeaders(res, error.headers);
-      next(reportRejection(authOf(req), toTollgateRequest(req), error));
+      next(error); // reported below, with every other refusal
     },
     logger: limiter.logger,
     // The key comes from the token, not the IP, and core checks store reuse and zero limits itself.
@@ -62,7 +62,8 @@ export function rateLimitPerToken(options: RateLimitOptions): RequestHandler {
       const info = (req as Partial<LimitedRequest>).rateLimit;
       // Counted here (not let through on a store error under passOnStoreError): say where it stands.
       if (error === undefined && info !== undefined && info !== before) appendHeaders(res, limiter.headers(info));
-      next(error);
+      // A refusal (429) or a failing store (503): reported to the audit sink, as under Koa.
+      next(isTollgateError(error) ? reportRejection(authOf(req), toTollgateRequest(req), error) : error);
     });
   }
   return attachPolicy(tollgateRateLimitPerToken, limiter.policy);

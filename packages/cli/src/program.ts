@@ -10,7 +10,7 @@ import { importModule, resolveApp, type ModuleImporter } from './load-module.js'
 import { parsePolicy, PolicyFileError, type ApprovedPolicy } from './policy-file.js';
 import { policyFromRoutes } from './policy-from-routes.js';
 import { parseSeverityList, type Severity } from './severity.js';
-import { describeRevocation, revokeInRedis, type RevokeFlags } from './revoke-command.js';
+import { describeRevocation, revokeInRedis, tokenFromStdin, type RevokeFlags } from './revoke-command.js';
 import { cliVersion } from './version.js';
 
 /** Exit codes of `tollgate`. */
@@ -30,6 +30,8 @@ export interface CliContext {
   importTypeScript?: ModuleImporter;
   /** How `@tollgate/express` / `@tollgate/koa` are imported. Default: resolved from the audited module, then from the CLI. */
   importAdapter?: AdapterImporter;
+  /** All of standard input, for `revoke --token -`. Default: none (the flag is refused). */
+  readStdin?: () => Promise<string>;
 }
 
 interface AuditFlags {
@@ -153,14 +155,15 @@ export function createProgram(context: CliContext, onExit: (code: number) => voi
     .description('Revoke a token, or every token of a subject, in the Redis the apps read revocations from')
     .requiredOption('--redis <url>', 'the Redis URL (redis://host:6379)')
     .option('--prefix <prefix>', 'the RedisRevocationStore key prefix (default tollgate:revoked:)')
-    .option('--token <token>', 'the token to revoke (its jti until its exp; read without verification)')
+    .option('--token <token>', 'the token to revoke (its jti until its exp; read without verification); - reads it from stdin, out of shell history and ps')
     .option('--jti <jti>', 'the jti to revoke, with --expires')
     .option('--expires <time>', "the token's exp: ISO 8601 or seconds since the epoch")
     .option('--subject <sub>', 'revoke every token of this subject issued before --before')
     .option('--before <time>', 'the cut-off for --subject (default now)')
     .addHelpText('after', '\nExit codes: 0 written, 2 the options or Redis could not be used.')
     .action(async (flags: RevokeFlags) => {
-      context.stdout(`${describeRevocation(await revokeInRedis(flags))}\n`);
+      const token = flags.token === '-' ? await tokenFromStdin(context.readStdin) : flags.token;
+      context.stdout(`${describeRevocation(await revokeInRedis({ ...flags, ...(token === undefined ? {} : { token }) }))}\n`);
       onExit(EXIT.ok);
     });
   return program;

@@ -30,6 +30,20 @@ export function revocationTarget(flags: RevokeFlags): RevocationTarget {
   return { subject: flags.subject!, ...(flags.before === undefined ? {} : { issuedBefore: parseDate(flags.before, '--before') }) };
 }
 
+/** The one token `--token -` reads from standard input (trimmed), so it never sits in argv or shell history. */
+export async function tokenFromStdin(readStdin: (() => Promise<string>) | undefined): Promise<string> {
+  if (readStdin === undefined) throw new AuditInputError('--token - reads the token from standard input, which is not available here');
+  let text: string;
+  try {
+    text = (await readStdin()).trim();
+  } catch (error) {
+    throw new AuditInputError(`--token -: ${messageOf(error)}`);
+  }
+  if (text === '') throw new AuditInputError('--token -: standard input holds no token');
+  if (/\s/.test(text)) throw new AuditInputError('--token -: standard input must hold exactly one token');
+  return text;
+}
+
 /** One line saying what was written. */
 export function describeRevocation(record: RevocationRecord): string {
   return record.kind === 'token'

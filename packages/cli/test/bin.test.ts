@@ -8,11 +8,13 @@ import { FIXTURES, golden, ROOT } from './run-cli.js';
 
 interface Spawned { code: number; stdout: string; stderr: string }
 
-function spawnNode(args: readonly string[]): Promise<Spawned> {
+function spawnNode(args: readonly string[], stdin = ''): Promise<Spawned> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: undefined } }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: undefined } }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
     });
+    child.stdin?.on('error', () => { /* the binary may stop reading early */ });
+    child.stdin?.end(stdin);
   });
 }
 
@@ -45,6 +47,17 @@ describe('the built tollgate binary', () => {
   it('prints the same report as the in-process program (example Koa app, json)', async () => {
     const run = await tollgate('audit', 'examples/koa-app.ts', '--allow-public', '/health', '--format', 'json');
     expect(run).toEqual({ code: 0, stdout: golden('example-koa-app.json'), stderr: '' });
+  });
+
+  it('reads revoke --token - from its real stdin, and refuses more than a token\'s worth of it', async () => {
+    const empty = await spawnNode([BIN, 'revoke', '--redis', 'redis://127.0.0.1:1', '--token', '-'], '\n');
+    expect(empty).toEqual({ code: 2, stdout: '', stderr: 'tollgate: --token -: standard input holds no token\n' });
+    const huge = await spawnNode([BIN, 'revoke', '--redis', 'redis://127.0.0.1:1', '--token', '-'], 'x'.repeat(70_000));
+    expect(huge).toEqual({ code: 2, stdout: '', stderr: 'tollgate: --token -: standard input is longer than 65536 bytes\n' });
+    // a token read from stdin goes on to Redis (here: none listening, so the write fails cleanly)
+    const token = await spawnNode([BIN, 'revoke', '--redis', 'redis://127.0.0.1:1', '--token', '-'], 'a.b.c\n');
+    expect(token.code).toBe(2);
+    expect(token.stderr).toMatch(/^tollgate: could not revoke/);
   });
 
   it('exits 2 with a message, and no stack, for a missing module', async () => {

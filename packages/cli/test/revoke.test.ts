@@ -36,6 +36,25 @@ describe('tollgate revoke', () => {
     expect(await store.isRevoked({ jti: 'another' })).toBe(false);
   });
 
+  it('reads the token from stdin for --token -, so it stays out of argv and shell history', async () => {
+    const token = await idp.mint({ jti: `t-${randomUUID()}` });
+    const jti = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti as string;
+    const result = await cli(['revoke', '--redis', REDIS_URL, '--prefix', prefix, '--token', '-'], { readStdin: async () => `${token}\n` });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(await store.isRevoked({ jti })).toBe(true);
+  });
+
+  it.each([
+    ['empty', async () => ' \n', /holds no token/],
+    ['two tokens', async () => 'a.b.c d.e.f', /exactly one token/],
+    ['unreadable', async () => { throw new Error('stdin closed'); }, /stdin closed/],
+    ['not available', undefined, /not available/],
+  ])('refuses --token - with %s stdin (exit 2)', async (_what, readStdin, message) => {
+    const result = await cli(['revoke', '--redis', REDIS_URL, '--prefix', prefix, '--token', '-'], readStdin === undefined ? {} : { readStdin });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+
   it('revokes a jti with its expiry, and every token of a subject issued before a time', async () => {
     expect((await cli(['revoke', '--redis', REDIS_URL, '--prefix', prefix, '--jti', 'by-jti', '--expires', String(Math.floor(Date.now() / 1000) + 60)])).code).toBe(0);
     expect(await store.isRevoked({ jti: 'by-jti' })).toBe(true);

@@ -104,7 +104,7 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
       scheme: jkt === undefined ? 'Bearer' : 'DPoP',
       jkt,
     });
-    bindAuditSink(auth, audit);
+    bindAuditSink(auth, audit, options.now);
     cache?.set(token, auth, now);
     return auth;
   }

@@ -1,4 +1,4 @@
-import { auditBase, emitAudit, type AuditSink } from './audit.js';
+import { auditBase, emitAudit, type AuditEvent, type AuditEventBase, type AuditSink } from './audit.js';
 import type { AuthContext } from './context.js';
 import type { RejectionReason } from './error-codes.js';
 import { TollgateError } from './errors.js';
@@ -23,12 +23,19 @@ export function defineGuard<P extends PolicyDescriptor>(policy: P, run: Guard<P>
   return Object.freeze({ policy, run, check: (auth: AuthContext | undefined, req: TollgateRequest) => promised(() => run(auth, req)) });
 }
 
-// The audit sink of the authenticator that produced each context, so guards report to it too.
-const sinks = new WeakMap<AuthContext, AuditSink>();
+// The audit sink and clock of the authenticator that produced each context, so guards report to
+// it too, with the time the authenticator's own events carry.
+const sinks = new WeakMap<AuthContext, { readonly sink: AuditSink; readonly now: () => number }>();
 
-/** Remembers which sink an auth context's decisions are reported to. */
-export function bindAuditSink(auth: AuthContext, sink: AuditSink | undefined): void {
-  if (sink !== undefined) sinks.set(auth, sink);
+/** Remembers which sink (and clock) an auth context's decisions are reported to. */
+export function bindAuditSink(auth: AuthContext, sink: AuditSink | undefined, now: () => number): void {
+  if (sink !== undefined) sinks.set(auth, { sink, now });
+}
+
+/** Sends an event about an authenticated request to its authenticator's sink, stamped by its clock. */
+function report(auth: AuthContext, req: TollgateRequest, event: (base: AuditEventBase) => AuditEvent): void {
+  const bound = sinks.get(auth);
+  if (bound !== undefined) emitAudit(bound.sink, event(auditBase(req, bound.now(), auth)));
 }
 
 /**
@@ -52,12 +59,12 @@ export function forbidden(
     challenge: { scheme: auth.scheme },
     ...(reason === 'insufficient_scope' ? { scopes: missing } : {}),
   });
-  emitAudit(sinks.get(auth), { ...auditBase(req, Date.now(), auth), type: 'forbidden', status: 403, code: error.code, reason, missing });
+  report(auth, req, (base) => ({ ...base, type: 'forbidden', status: 403, code: error.code, reason, missing }));
   return error;
 }
 
 /** Reports a refusal of an authenticated request (429, 503) to the auth context's sink, and returns the error. */
 export function reportRejection(auth: AuthContext, req: TollgateRequest, error: TollgateError): TollgateError {
-  emitAudit(sinks.get(auth), { ...auditBase(req, Date.now(), auth), type: 'rejected', status: error.status, code: error.code, reason: error.reason });
+  report(auth, req, (base) => ({ ...base, type: 'rejected', status: error.status, code: error.code, reason: error.reason }));
   return error;
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SignJWT } from 'jose';
-import { createAuthenticator, fingerprint, MemoryRevocationStore, parseAuthenticateOptions, verifyToken, pinoAuditSink, TollgateError, createScopeGuard, type AuditEvent, type AuthenticateOptions, type TollgateRequest } from '@tollgate/core';
+import { createAuthenticator, fingerprint, MemoryRevocationStore, parseAuthenticateOptions, verifyToken, pinoAuditSink, TollgateError, createScopeGuard, createRateLimiter, type AuditEvent, type AuthenticateOptions, type TollgateRequest } from '@tollgate/core';
 import { createTestIssuer, type TestIssuer } from '@tollgate/testing';
 
 let idp: TestIssuer;
@@ -254,6 +254,20 @@ describe('audit events', () => {
     expect(serialized).not.toContain(good);
     expect(serialized).not.toContain(expired.split('.')[1]);
     expect(serialized).not.toContain('x=1');
+  });
+
+  it('stamps the events of guards and limiters with the authenticator\'s clock, as its own', async () => {
+    const events: AuditEvent[] = [];
+    const at = Math.floor(Date.now() / 1000) * 1000 + 1234; // inside the token's lifetime, never the wall clock
+    const authenticator = createAuthenticator({ ...idp.authenticateOptions(), audit: (e) => events.push(e), now: () => at });
+    const auth = await authenticator.authenticate(get(await idp.mint({ scope: 'orders:read' })));
+    await createScopeGuard('orders:write').check(auth, get()).catch(() => {});
+    const limiter = createRateLimiter({ limit: 1, windowMs: 60_000 });
+    await limiter.check(auth, get());
+    await limiter.check(auth, get()).catch(() => {});
+    expect(events.map((e) => [e.type, e.time])).toEqual([
+      ['authenticated', new Date(at).toISOString()], ['forbidden', new Date(at).toISOString()], ['rejected', new Date(at).toISOString()],
+    ]);
   });
 
   it('never lets a throwing sink change the decision', async () => {

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { StoreFullError } from './revocation.js';
-import { assertKnownOptions, storeBounds } from './setup-error.js';
+import { storeBounds } from './setup-error.js';
 
 /**
  * Remembers single-use values (token `jti`s, DPoP proof `jti`s) for as long as they could
@@ -14,6 +14,8 @@ export interface NonceStore {
    * then answers 503, never an allow).
    */
   claim(key: string, ttlMs: number): Promise<boolean>;
+  /** What route reports call this store (`'memory'`, `'redis'`, …). Default: its class name. */
+  readonly kind?: string;
 }
 
 /** Options of {@link MemoryNonceStore}. */
@@ -41,13 +43,13 @@ export function assertTtl(ttlMs: number): void {
  * process. One process only: use `RedisNonceStore` when the app runs on several instances.
  */
 export class MemoryNonceStore implements NonceStore {
+  readonly kind = 'memory';
   readonly #entries: LRUCache<string, true>;
   readonly #max: number;
   readonly #now: () => number;
   #purgedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: MemoryNonceStoreOptions = {}) {
-    assertKnownOptions(options, ['max', 'now'], 'MemoryNonceStore');
     const { max, now } = storeBounds(options, 'MemoryNonceStore', 100_000);
     this.#max = max;
     this.#now = now;

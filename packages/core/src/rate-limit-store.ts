@@ -74,7 +74,6 @@ export class MemoryRateLimitStore implements RateLimitStore {
   #windowMs: number | undefined;
 
   constructor(options: MemoryRateLimitStoreOptions = {}) {
-    if (typeof options !== 'object' || options === null) setupError('ERR_TOLLGATE_INVALID_OPTION', 'MemoryRateLimitStore: options must be an object');
     const { max, now } = storeBounds(options, 'MemoryRateLimitStore', 10_000);
     this.#now = now;
     // No lru-cache TTL: every read checks the window's own reset time against the injected clock,

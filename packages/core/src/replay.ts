@@ -30,10 +30,9 @@ function replayKey(prefix: string, issuer: string, jti: string): string {
 }
 
 function storeName(store: NonceStore): string {
-  const name = (store as { constructor?: { name?: string } }).constructor?.name ?? 'custom';
-  if (name === 'MemoryNonceStore') return 'memory';
-  if (name === 'RedisNonceStore') return 'redis';
-  return name === 'Object' ? 'custom' : name;
+  if (typeof store.kind === 'string' && store.kind !== '') return store.kind;
+  const name = (store as { constructor?: { name?: string } }).constructor?.name;
+  return name === undefined || name === '' || name === 'Object' ? 'custom' : name;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { assertKnownOptions, storeBounds } from './setup-error.js';
+import { storeBounds } from './setup-error.js';
 
 /** The claims a revocation check looks at. */
 export interface RevocationSubject {
@@ -48,7 +48,6 @@ export class MemoryRevocationStore implements RevocationStore {
   readonly #now: () => number;
 
   constructor(options: { max?: number; now?: () => number } = {}) {
-    assertKnownOptions(options, ['max', 'now'], 'MemoryRevocationStore');
     const { max, now } = storeBounds(options, 'MemoryRevocationStore', 100_000);
     this.#max = max;
     this.#now = now;

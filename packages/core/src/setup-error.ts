@@ -63,10 +63,16 @@ export function nonNegative(value: unknown, name: string, fallback: number): num
   return value;
 }
 
-/** The `max` and `now` options every in-process store takes: a positive integer bound and a clock. */
-export function storeBounds(options: { max?: unknown; now?: unknown }, store: string, defaultMax: number): { max: number; now: () => number } {
-  const max = nonNegative(options.max, `${store}.max`, defaultMax);
+/**
+ * The options every in-process store takes, and nothing else: `max`, a positive integer bound,
+ * and `now`, a clock. A typo (`maxSize`) is refused rather than leaving the default bound.
+ */
+export function storeBounds(options: unknown, store: string, defaultMax: number): { max: number; now: () => number } {
+  if (typeof options !== 'object' || options === null) setupError('ERR_TOLLGATE_INVALID_OPTION', `${store}: options must be an object`);
+  assertKnownOptions(options, ['max', 'now'], store);
+  const { max: given, now } = options as { max?: unknown; now?: unknown };
+  const max = nonNegative(given, `${store}.max`, defaultMax);
   if (!Number.isInteger(max) || max < 1) setupError('ERR_TOLLGATE_INVALID_OPTION', `${store}.max must be a positive integer`);
-  if (options.now !== undefined && typeof options.now !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', `${store}.now must be a function`);
-  return { max, now: (options.now as (() => number) | undefined) ?? Date.now };
+  if (now !== undefined && typeof now !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', `${store}.now must be a function`);
+  return { max, now: (now as (() => number) | undefined) ?? Date.now };
 }

@@ -68,6 +68,11 @@ describe('MemoryRateLimitStore', () => {
     expect(() => new MemoryRateLimitStore(options)).toThrow(TollgateSetupError);
   });
 
+  it('rejects an unknown option (a typo must not leave the default bound) and options that are no object', () => {
+    expect(() => new MemoryRateLimitStore({ maxKeys: 10 } as never)).toThrow(expect.objectContaining({ code: 'ERR_TOLLGATE_UNKNOWN_OPTION' }));
+    expect(() => new MemoryRateLimitStore(null as never)).toThrow(expect.objectContaining({ code: 'ERR_TOLLGATE_INVALID_OPTION' }));
+  });
+
   it('rejects a window that is not a positive number', () => {
     expect(() => new MemoryRateLimitStore().init({ windowMs: 0 })).toThrow(TollgateSetupError);
     expect(() => new MemoryRateLimitStore().init({ windowMs: Number.NaN })).toThrow(TollgateSetupError);

@@ -133,6 +133,8 @@ describe('createReplayGuard', () => {
     expect(guard.policy).toEqual({ kind: 'replay', store: 'memory' });
     expect(createReplayGuard({ store: new SharedStore() }).policy.store).toBe('SharedStore');
     expect(createReplayGuard({ store: { claim: async () => true } }).policy.store).toBe('custom');
+    expect(createReplayGuard({ store: { kind: 'dynamodb', claim: async () => true } }).policy.store).toBe('dynamodb');
+    expect(createReplayGuard({ store: new (class extends MemoryNonceStore {})() }).policy.store).toBe('memory');
     expect(Object.isFrozen(guard)).toBe(true);
   });
 

@@ -11,6 +11,7 @@ import { parseRedisStoreOptions, type RedisStoreOptions } from './options.js';
  * command slower than `timeoutMs` (default 250) rejects, so the request gets a 503.
  */
 export class RedisNonceStore implements NonceStore {
+  readonly kind = 'redis';
   readonly #send: SendCommand;
   readonly #prefix: string;
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { TollgateSetupError } from '@tollgate/core';
+import { createReplayGuard, TollgateSetupError } from '@tollgate/core';
 import { RedisNonceStore } from '../src/nonce-store.js';
 import { RedisRevocationStore } from '../src/revocation-store.js';
 import type { IORedisClientLike, RedisClientLike } from '../src/client.js';
@@ -57,6 +57,11 @@ describe('RedisNonceStore on Redis', () => {
     const pttl = await ioredis.pttl(`${RUN}one-trip`);
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(30_000);
+  });
+
+  it('is named redis in route reports, whatever a subclass is called', () => {
+    expect(createReplayGuard({ store: new RedisNonceStore({ client: ioredis, prefix: RUN }) }).policy.store).toBe('redis');
+    expect(createReplayGuard({ store: new (class Tenanted extends RedisNonceStore {})({ client: ioredis, prefix: RUN }) }).policy.store).toBe('redis');
   });
 
   it('shares claims between stores on different clients, as instances of one app do', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ASYMMETRIC_ALGORITHMS, parseAlgorithms, type Algorithm } from './algorithms.js';
+import { parseAlgorithms, type Algorithm } from './algorithms.js';
 import type { NonceStore } from './nonce-store.js';
 import { MemoryNonceStore } from './nonce-store.js';
 import { assertKnownOptions, nonNegative, setupError } from './setup-error.js';
@@ -52,7 +52,6 @@ export function parseDpopOptions(options: DpopOptions): ParsedDpopOptions {
   assertKnownOptions(options, ['required', 'algorithms', 'origin', 'proofMaxAge', 'nonce', 'store'], 'dpop');
   if (options.required !== undefined && typeof options.required !== 'boolean') setupError('ERR_TOLLGATE_INVALID_OPTION', 'dpop.required must be a boolean');
   const algorithms = parseAlgorithms(options.algorithms ?? DEFAULT_ALGORITHMS, 'dpop.algorithms', 'asymmetric');
-  for (const alg of algorithms) if (!(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg)) setupError('ERR_TOLLGATE_ALG_KEY_MISMATCH', 'dpop.algorithms must be asymmetric');
   let origin: string | undefined;
   if (options.origin !== undefined) {
     let url: URL;

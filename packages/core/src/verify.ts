@@ -26,7 +26,6 @@ const CLAIM_FAILURES: Record<string, [RejectionReason, string]> = {
   aud: ['wrong_audience', 'The access token is not meant for this audience'],
   typ: ['wrong_type', 'The access token has the wrong type'],
   nbf: ['not_yet_valid', 'The access token is not valid yet'],
-  iat: ['invalid_claim', 'The access token has an invalid iat claim'],
 };
 
 /** Translates a `jose` failure into the one Tollgate error a client sees. */
@@ -47,8 +46,8 @@ function fromJoseError(error: unknown, challenges: readonly Challenge[]): Tollga
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED': {
       if (claimReason === 'missing') return invalidToken('missing_claim', `The access token has no ${String(claim)} claim`, challenges, error);
       if (claimReason === 'invalid') return invalidToken('invalid_claim', `The access token has an invalid ${String(claim)} claim`, challenges, error);
+      if (claim === 'iat') return invalidToken('not_yet_valid', 'The access token was issued in the future', challenges, error);
       const [reason, description] = CLAIM_FAILURES[String(claim)] ?? ['invalid_claim', 'The access token claims are invalid'];
-      if (claim === 'iat' && claimReason === 'check_failed') return invalidToken('not_yet_valid', 'The access token was issued in the future', challenges, error);
       return invalidToken(reason, description, challenges, error);
     }
     case 'ERR_JOSE_ALG_NOT_ALLOWED':

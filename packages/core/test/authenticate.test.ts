@@ -78,6 +78,12 @@ describe('createAuthenticator', () => {
     expect(await outcome(two, get(await idp.mint({ iss: 'https://evil.example' })))).toBe('401:untrusted_issuer');
   });
 
+  it('with maxTokenAge, refuses a token issued in the future (past the clock tolerance) as not yet valid', async () => {
+    const iat = Math.floor(Date.now() / 1000) + 600;
+    expect(await outcome({ ...idp.authenticateOptions(), maxTokenAge: 3600 }, get(await idp.mint({ iat })))).toBe('401:not_yet_valid');
+    expect(await outcome({ ...idp.authenticateOptions(), maxTokenAge: 3600, clockTolerance: 900 }, get(await idp.mint({ iat })))).toBe('ok:user-1');
+  });
+
   it('verifies with a local JWKS, a PEM public key, and an HMAC secret', async () => {
     const token = await idp.mint();
     expect(await outcome({ issuer: idp.issuer, audience: idp.audience, jwks: idp.jwks() }, get(token))).toBe('ok:user-1');

@@ -44,6 +44,7 @@ describe('authenticate options are validated once, at setup', () => {
     ['a negative clock tolerance', { ...base, jwksUri, clockTolerance: -1 }, 'ERR_TOLLGATE_INVALID_OPTION'],
     ['a zero-sized cache', { ...base, jwksUri, cache: { max: 0 } }, 'ERR_TOLLGATE_INVALID_OPTION'],
     ['a revocation store without isRevoked', { ...base, jwksUri, revocation: {} }, 'ERR_TOLLGATE_INVALID_OPTION'],
+    ['an HMAC algorithm for DPoP proofs', { ...base, jwksUri, dpop: { algorithms: ['HS256'] } }, 'ERR_TOLLGATE_ALG_KEY_MISMATCH'],
   ])('%s', (_what, options, code) => {
     expect(setupCode(() => createAuthenticator(options as AuthenticateOptions))).toBe(code);
   });

@@ -96,7 +96,7 @@ describe.each(eachFramework)('%s: attacks', (_name, framework: Framework) => {
     await expectRejected(await send(rsa, await rsa.mint({ scope: 'orders:read' }, { omit: ['exp'] })), 401, 'invalid_token');
   });
 
-  it('rejects the wrong issuer and the wrong audience; foreign-issuer tokens refetch the keys at most once per cooldown', async () => {
+  it('rejects the wrong issuer and the wrong audience; foreign-issuer tokens refetch nothing within the cooldown', async () => {
     const app = appFor(rsa);
     const get = (token: string) => request(app).get('/orders').set('Authorization', `Bearer ${token}`);
     expect((await get(await rsa.mint({ scope: 'orders:read' }))).status).toBe(200); // the key set is cached now
@@ -105,7 +105,7 @@ describe.each(eachFramework)('%s: attacks', (_name, framework: Framework) => {
       await expectRejected(await get(await rsa.mint({ scope: 'orders:read', iss: 'https://evil.example' })), 401, 'invalid_token');
       await expectRejected(await get(await rsa.mint({ scope: 'orders:read', iss: 'https://evil.example' }, { header: { kid: `evil-${i}` } })), 401, 'invalid_token');
     }
-    expect(rsa.jwksRequests - before).toBeLessThanOrEqual(1);
+    expect(rsa.jwksRequests).toBe(before);
     await expectRejected(await get(await rsa.mint({ scope: 'orders:read', aud: 'https://other.example' })), 401, 'invalid_token');
   });
 

@@ -5,6 +5,7 @@ const STDIN_LIMIT = 64 * 1024; // a token, not a file
 
 /** All of stdin, refused past STDIN_LIMIT bytes. */
 async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY === true) process.stderr.write('tollgate: paste the token, then press Ctrl-D\n');
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of process.stdin as AsyncIterable<Buffer>) {

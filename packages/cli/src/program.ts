@@ -10,7 +10,7 @@ import { importModule, resolveApp, type ModuleImporter } from './load-module.js'
 import { parsePolicy, PolicyFileError, type ApprovedPolicy } from './policy-file.js';
 import { policyFromRoutes } from './policy-from-routes.js';
 import { parseSeverityList, type Severity } from './severity.js';
-import { describeRevocation, revokeInRedis, tokenFromStdin, type RevokeFlags } from './revoke-command.js';
+import { describeRevocation, revocationTarget, revokeInRedis, tokenFromStdin, type RevokeFlags } from './revoke-command.js';
 import { cliVersion } from './version.js';
 
 /** Exit codes of `tollgate`. */
@@ -162,8 +162,9 @@ export function createProgram(context: CliContext, onExit: (code: number) => voi
     .option('--before <time>', 'the cut-off for --subject (default now)')
     .addHelpText('after', '\nExit codes: 0 written, 2 the options or Redis could not be used.')
     .action(async (flags: RevokeFlags) => {
-      const token = flags.token === '-' ? await tokenFromStdin(context.readStdin) : flags.token;
-      context.stdout(`${describeRevocation(await revokeInRedis({ ...flags, ...(token === undefined ? {} : { token }) }))}\n`);
+      revocationTarget(flags); // usage errors first, before waiting on stdin
+      const resolved = flags.token === '-' ? { ...flags, token: await tokenFromStdin(context.readStdin) } : flags;
+      context.stdout(`${describeRevocation(await revokeInRedis(resolved))}\n`);
       onExit(EXIT.ok);
     });
   return program;

@@ -41,7 +41,16 @@ describe('tollgate revoke', () => {
     const jti = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti as string;
     const result = await cli(['revoke', '--redis', REDIS_URL, '--prefix', prefix, '--token', '-'], { readStdin: async () => `${token}\n` });
     expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).not.toContain(token);
     expect(await store.isRevoked({ jti })).toBe(true);
+  });
+
+  it('reports a usage error before it waits on stdin', async () => {
+    let read = false;
+    const result = await cli(['revoke', '--redis', REDIS_URL, '--token', '-', '--jti', 'x'], { readStdin: async () => { read = true; return 'a.b.c'; } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/exactly one/);
+    expect(read).toBe(false);
   });
 
   it.each([
@@ -53,6 +62,7 @@ describe('tollgate revoke', () => {
     const result = await cli(['revoke', '--redis', REDIS_URL, '--prefix', prefix, '--token', '-'], readStdin === undefined ? {} : { readStdin });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/a\.b\.c|d\.e\.f/); // what stdin held is never echoed
   });
 
   it('revokes a jti with its expiry, and every token of a subject issued before a time', async () => {

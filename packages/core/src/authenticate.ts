@@ -92,7 +92,7 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
       claims: deepFreeze(claims),
       subject: stringClaim(claims.sub),
       clientId: stringClaim(claims.client_id) ?? stringClaim(claims.azp),
-      issuer: claims.iss ?? issuer.issuers[0]!,
+      issuer: claims.iss!, // jose requires iss: verifyToken always passes it the issuer's names
       scopes: Object.freeze(readScopes(claims, options.scopeClaim)),
       roles: Object.freeze(readRoles(claims, options.rolesClaim)),
       expiresAt: new Date(claims.exp * 1000),

@@ -147,23 +147,15 @@ async function discoverJwksUri(issuer: string, timeoutMs: number, fetchImpl: Fet
   return jwksUri;
 }
 
-/** What a remote key resolver's failure means: the token's problem, or an unreachable source (503). */
-function unavailable(error: unknown): never {
-  if (isTokenProblem(error)) throw error;
-  throw new KeySourceUnavailableError('the key source could not be reached', { cause: error });
-}
-
 /** Wraps a remote key resolver so that a source it cannot reach reads as unavailable. */
 function guarded(getKey: JWTVerifyGetKey): JWTVerifyGetKey {
-  return function tollgateKeyResolver(header, token) {
-    let pending: ReturnType<JWTVerifyGetKey>;
+  return async function tollgateKeyResolver(header, token) {
     try {
-      pending = getKey(header, token);
+      return await getKey(header, token);
     } catch (error) {
-      return unavailable(error);
+      if (isTokenProblem(error)) throw error;
+      throw new KeySourceUnavailableError('the key source could not be reached', { cause: error });
     }
-    // One derived promise on the way to the key, not an async frame around it.
-    return Promise.resolve(pending).then(undefined, unavailable);
   };
 }
 

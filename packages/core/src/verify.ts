@@ -1,7 +1,7 @@
 import { decodeJwt, jwtVerify, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult, type ProtectedHeaderParameters } from 'jose';
 import type { RejectionReason } from './error-codes.js';
 import { TollgateError } from './errors.js';
-import { KeySourceUnavailableError } from './key-source.js';
+import { KeySourceUnavailableError, type KeySource } from './key-source.js';
 import type { Challenge } from './challenge.js';
 import type { ParsedAuthenticateOptions, ParsedIssuer } from './options.js';
 
@@ -13,9 +13,26 @@ export interface VerifiedToken {
 }
 
 // RFC 8725 §3.10 and the jku/x5u/jwk CVEs: a token never gets to say which key verifies it.
-// jose never reads these to find a key, so they are refused on the verified header: a token
-// that carries one is denied whoever signed it, at no cost to every token that does not.
+// jose never reads these to find a key. A key set (local or remote) is asked through a resolver
+// that refuses them before any lookup or fetch, so the refusal says what was tried; every token,
+// whatever its key source, is checked again on its verified header.
 const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const;
+
+/** Thrown from the key resolver, before any key is looked up, for a header in {@link FORBIDDEN_HEADERS}. */
+class ForbiddenHeaderError extends Error {
+  constructor(readonly header: string) {
+    super(`forbidden ${header} header`);
+  }
+}
+
+function forbiddenHeader(header: ProtectedHeaderParameters): string | undefined {
+  for (const name of FORBIDDEN_HEADERS) if (Object.hasOwn(header, name)) return name;
+  return undefined;
+}
+
+function refusedHeader(name: string, challenges: readonly Challenge[]): TollgateError {
+  return invalidToken('forbidden_header', `The access token carries a ${name} header, which is not accepted`, challenges);
+}
 
 function invalidToken(reason: RejectionReason, description: string, challenges: readonly Challenge[], cause?: unknown): TollgateError {
   return new TollgateError('invalid_token', description, { reason, challenge: [...challenges], cause });
@@ -30,6 +47,7 @@ const CLAIM_FAILURES: Record<string, [RejectionReason, string]> = {
 
 /** Translates a `jose` failure into the one Tollgate error a client sees. */
 function fromJoseError(error: unknown, challenges: readonly Challenge[]): TollgateError {
+  if (error instanceof ForbiddenHeaderError) return refusedHeader(error.header, challenges);
   if (error instanceof KeySourceUnavailableError) {
     return new TollgateError('temporarily_unavailable', 'The token issuer keys cannot be fetched right now', {
       reason: 'key_source_unavailable', headers: { 'Retry-After': '5' }, cause: error,
@@ -64,10 +82,30 @@ function fromJoseError(error: unknown, challenges: readonly Challenge[]): Tollga
   }
 }
 
-// jwtVerify's options depend only on the issuer and the authenticator: built once, not per request.
+// jwtVerify's options and key depend only on the issuer and the authenticator: built once, not per request.
 // Keyed by the parsed options, then by issuer: the same issuer under other options (typ, maxTokenAge,
 // requiredClaims, clockTolerance) must never reuse looser jwtVerify options.
 const verifyOptions = new WeakMap<ParsedAuthenticateOptions, WeakMap<ParsedIssuer, JWTVerifyOptions>>();
+const keys = new WeakMap<ParsedIssuer, KeySource['key']>();
+
+/**
+ * What jose verifies with: a single key as it is (jose awaits no resolver for it), a key set
+ * behind the forbidden-header check. jose hands the resolver the header it parsed, after its own
+ * `alg` allow-list and `crit` checks, so the token is not parsed twice.
+ */
+function keyFor(issuer: ParsedIssuer): KeySource['key'] {
+  let key = keys.get(issuer);
+  if (key === undefined) {
+    const source = issuer.keySource.key;
+    key = typeof source !== 'function' ? source : (header, token) => {
+      const name = forbiddenHeader(header);
+      if (name !== undefined) throw new ForbiddenHeaderError(name);
+      return source(header, token);
+    };
+    keys.set(issuer, key);
+  }
+  return key;
+}
 
 function verifyOptionsFor(issuer: ParsedIssuer, options: ParsedAuthenticateOptions): JWTVerifyOptions {
   let byIssuer = verifyOptions.get(options);
@@ -128,15 +166,14 @@ export async function verifyToken(token: string, options: ParsedAuthenticateOpti
   try {
     const base = verifyOptionsFor(issuer, options);
     const checks = options.now === Date.now ? base : { ...base, currentDate: new Date(options.now()) };
-    const { key } = issuer.keySource;
-    // The key itself where it is one (no resolver for jose to await), else the set's resolver.
+    const key = keyFor(issuer);
+    // The same call either way: jose's overloads take a key or a resolver, not the union of both.
     result = typeof key === 'function' ? await jwtVerify(token, key, checks) : await jwtVerify(token, key, checks);
   } catch (error) {
     throw fromJoseError(error, challenges);
   }
   const header = result.protectedHeader;
-  for (const name of FORBIDDEN_HEADERS) {
-    if (Object.hasOwn(header, name)) throw invalidToken('forbidden_header', `The access token carries a ${name} header, which is not accepted`, challenges);
-  }
+  const refused = forbiddenHeader(header);
+  if (refused !== undefined) throw refusedHeader(refused, challenges);
   return { header, claims: result.payload, issuer };
 }

@@ -66,6 +66,21 @@ describe('createAuthenticator', () => {
     expect(await outcome({ issuer: idp.issuer, audience: idp.audience, jwks: idp.jwks() }, get(token))).toBe('401:forbidden_header');
   });
 
+  it('refuses a key-locating header before the key set is asked: no fetch for a forged jku token', async () => {
+    const before = idp.jwksRequests;
+    const forged = await idp.mint({}, { key: await idp.foreignKey(), header: { jku: 'https://attacker.example/keys.json', kid: 'attacker-1' } });
+    expect(await outcome(idp.authenticateOptions(), get(forged))).toBe('401:forbidden_header');
+    expect(await outcome({ issuer: idp.issuer, audience: idp.audience, jwks: idp.jwks() }, get(forged))).toBe('401:forbidden_header');
+    expect(idp.jwksRequests).toBe(before);
+  });
+
+  it('with several issuers, a token of neither is refused before any key set is fetched', async () => {
+    const authenticator = createAuthenticator({ issuers: [idp.authenticateOptions(), other.authenticateOptions()] });
+    const before = [idp.jwksRequests, other.jwksRequests];
+    await expect(authenticator.authenticate(get(await idp.mint({ iss: 'https://evil.example' })))).rejects.toMatchObject({ status: 401, reason: 'untrusted_issuer' });
+    expect([idp.jwksRequests, other.jwksRequests]).toEqual(before);
+  });
+
   it('with one issuer, jose checks iss after the signature: missing, untrusted and forged issuers all deny', async () => {
     const options = idp.authenticateOptions();
     expect(await outcome(options, get(await idp.mint({}, { omit: ['iss'] })))).toBe('401:missing_claim');

@@ -1,10 +1,14 @@
-// `npm run bench:verify`: micro-benchmarks, in one process, interleaved rounds in serpentine order.
+// `npm run bench:verify`: micro-benchmarks, interleaved rounds in serpentine order.
 //  1. Tollgate's uncached verify path (core `createAuthenticator({ cache: false }).authenticate`,
-//     and core `verifyToken` alone) against raw `jose.jwtVerify` on the same key, per algorithm.
-//  2. The per-request cost of each middleware step in isolation.
-// Knobs: BENCH_VERIFY_MS (per measurement, default 400), BENCH_VERIFY_ROUNDS (default 9),
+//     and core `verifyToken` alone) against raw `jose.jwtVerify` on the same key, per algorithm,
+//     each algorithm in a process of its own (as a service runs one configuration): one
+//     algorithm's key types cannot shape the compiled code another's are measured with.
+//  2. The per-request cost of each middleware step in isolation, in this process.
+// Knobs: BENCH_VERIFY_MS (per measurement, default 120), BENCH_VERIFY_ROUNDS (default 30),
 //        BENCH_VERIFY_CONCURRENCY (operations in flight, default 1 = sequential).
+import { execFile } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import {
   createAuthenticator, createRateLimiter, createReplayGuard, createScopeGuard, extractToken, fingerprint, MemoryNonceStore, parseAuthenticateOptions, verifyToken,
 } from '@tollgate/core';
@@ -13,8 +17,8 @@ import { writeResults } from './lib/results.mjs';
 import { importFromRoot } from './lib/root.mjs';
 import { fmt, markdownTable, median, timestamp } from './lib/stats.mjs';
 
-const MS = integer('BENCH_VERIFY_MS', 400, { min: 50, max: 60_000 });
-const ROUNDS = integer('BENCH_VERIFY_ROUNDS', 9, { max: 50 });
+const MS = integer('BENCH_VERIFY_MS', 120, { min: 50, max: 60_000 });
+const ROUNDS = integer('BENCH_VERIFY_ROUNDS', 30, { max: 200 });
 const CONCURRENCY = integer('BENCH_VERIFY_CONCURRENCY', 1, { max: 256 });
 const POOL = 256;
 const ISSUER = 'https://id.bench.test/';
@@ -71,10 +75,12 @@ async function tokensFor(alg, signKey, count) {
 
 const request = (token) => ({ method: 'GET', url: '/orders', headers: { authorization: `Bearer ${token}` } });
 
-// ---- 1. verify per algorithm ----
+// ---- 1. verify per algorithm, one child process each ----
 const ALGS = ['RS256', 'ES256', 'EdDSA', 'HS256'];
-const variants = []; // { alg, name, pair, op }
-for (const alg of ALGS) {
+
+/** The variants of one algorithm: { alg, name, pair, op }. */
+async function variantsFor(alg) {
+  const variants = [];
   const keys = await keysFor(alg);
   const tokens = await tokensFor(alg, keys.signKey, POOL);
   const requests = tokens.map(request);
@@ -104,17 +110,40 @@ for (const alg of ALGS) {
     const imported = await jose.importJWK(keys.jwks.keys[0], alg);
     add('jose.jwtVerify (CryptoKey, imported once)', 'cryptokey', (i) => jose.jwtVerify(tokens[i % POOL], imported, joseOptions));
   }
+  // Every variant must accept its tokens before it is timed.
+  for (const v of variants) await v.op(0);
+  return variants;
 }
-// Every variant must accept its tokens before it is timed.
-for (const v of variants) await v.op(0);
 
-log(`verify: ${variants.length} variants × ${ROUNDS} rounds × ${MS} ms, concurrency ${CONCURRENCY}`);
-const verifyResults = new Map(variants.map((v) => [v, []]));
 // Serpentine order (A B C, then C B A): no variant always runs first, or right after another's garbage.
 const serpentine = (list, round) => (round % 2 === 0 ? list : [...list].reverse());
-for (let round = 0; round < ROUNDS; round++) {
-  for (const v of serpentine(variants, round)) verifyResults.get(v).push(await opsPerSecond(v.op));
+
+const CHILD = process.env.BENCH_VERIFY_CHILD;
+if (CHILD !== undefined) {
+  // In a child: time one algorithm's variants and hand the ops/s of every round to the parent.
+  if (!ALGS.includes(CHILD)) throw new TypeError(`BENCH_VERIFY_CHILD: unknown algorithm ${CHILD}`);
+  const variants = await variantsFor(CHILD);
+  const results = variants.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const v of serpentine(variants, round)) results[variants.indexOf(v)].push(await opsPerSecond(v.op));
+  }
+  process.stdout.write(JSON.stringify(variants.map((v, i) => ({ alg: v.alg, name: v.name, pair: v.pair, results: results[i] }))));
+  process.exit(0);
 }
+
+function runChild(alg) {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [fileURLToPath(import.meta.url)], { env: { ...process.env, BENCH_VERIFY_CHILD: alg }, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+      if (error !== null) reject(new Error(`bench:verify ${alg} child failed: ${stderr.trim() || error.message}`));
+      else resolve(JSON.parse(stdout));
+    });
+  });
+}
+
+log(`verify: ${ALGS.length} algorithms, one process each, × ${ROUNDS} rounds × ${MS} ms per variant, concurrency ${CONCURRENCY}`);
+const variants = [];
+for (const alg of ALGS) variants.push(...(await runChild(alg)));
+const verifyResults = new Map(variants.map((v) => [v, v.results]));
 
 function pairRatio(v) {
   if (v.name.startsWith('jose')) return undefined; // yardsticks: the CryptoKey rows show the floor
@@ -189,7 +218,7 @@ const stepRows = steps.map((s) => {
 const stepTable = markdownTable(['step (in isolation)', 'ops/s', 'ns/op'], stepRows.map((r) => [r.name, fmt(r.ops), fmt(r.nsPerOp)]), ['', 'r', 'r']);
 
 const m = machine();
-const markdown = `Uncached verify, ${POOL} distinct tokens per algorithm, medians of ${ROUNDS} interleaved rounds of ${MS} ms, `
+const markdown = `Uncached verify, ${POOL} distinct tokens per algorithm, each algorithm in its own process, medians of ${ROUNDS} interleaved rounds of ${MS} ms, `
   + `${CONCURRENCY === 1 ? 'one operation at a time' : `${CONCURRENCY} operations in flight`}; ${m.cpu}, ${m.cores} cores, Node ${m.node}. `
   + 'Target (issue 7): Tollgate authenticate ≥ 0.9× raw jose.jwtVerify on the same key form.\n\n'
   + `${verifyTable}\n\nPer-request cost of each step in isolation (medians of ${ROUNDS} rounds of ${stepMs} ms; async steps include their promise):\n\n${stepTable}\n`;

@@ -35,7 +35,6 @@ describe('createAuthenticator', () => {
     expect(auth).toMatchObject({ token, subject: 'user-1', clientId: 'web', issuer: idp.issuer, scopes: ['orders:read', 'orders:write'], roles: ['admin'], scheme: 'Bearer' });
     expect(auth.expiresAt).toBeInstanceOf(Date);
     expect(auth.fingerprint).toMatch(/^[\w-]{16}$/);
-    // computed on first read, yet an own enumerable property like the rest: copies and logs keep it
     expect(auth.fingerprint).toBe(fingerprint(token));
     expect({ ...auth }.fingerprint).toBe(fingerprint(token));
     expect(Object.isFrozen(auth)).toBe(true);

@@ -156,6 +156,65 @@ export const TARGETS = [
       });
     },
   },
+  // Two yardsticks, not products: where the cost of a cached verify and of the limiter lies.
+  {
+    id: 'floor-express-cached', label: 'yardstick: hand-written cached jose middleware, one layer (unbounded Map + scope check)', framework: 'express',
+    async build(ctx) {
+      const { createRemoteJWKSet, jwtVerify } = await importFromRoot('jose');
+      const { issuer, audience, jwksUri, algorithm } = ctx.issuers.RS256;
+      const keys = createRemoteJWKSet(new URL(jwksUri));
+      const verifyOptions = { issuer, audience, algorithms: [algorithm] };
+      const verified = new Map(); // token -> payload; unbounded: fine for a fixed pool, never for an app
+      return expressServer(function cachedJose(req, res, next) {
+        const header = req.headers.authorization;
+        if (typeof header !== 'string' || !header.startsWith('Bearer ')) {
+          res.status(401).end();
+          return;
+        }
+        const token = header.slice(7);
+        const pass = (payload) => {
+          if (typeof payload.scope !== 'string' || !payload.scope.split(' ').includes(SCOPE)) {
+            res.status(403).end();
+            return;
+          }
+          req.auth = payload;
+          next();
+        };
+        const hit = verified.get(token);
+        if (hit !== undefined && hit.exp * 1000 > Date.now()) {
+          pass(hit);
+          return;
+        }
+        jwtVerify(token, keys, verifyOptions).then(({ payload }) => {
+          verified.set(token, payload);
+          pass(payload);
+        }, () => res.status(401).end());
+      });
+    },
+  },
+  {
+    id: 'floor-express-core-limit', label: 'yardstick: Tollgate authenticate + requireScopes + core limiter in a plain middleware (no express-rate-limit)', framework: 'express', rateLimited: true,
+    async build(ctx) {
+      const [{ authenticate, requireScopes }, { createRateLimiter }] = await Promise.all([import('@tollgate/express'), import('@tollgate/core')]);
+      const limiter = createRateLimiter({ limit: RATE_LIMIT, windowMs: WINDOW_MS });
+      function coreLimit(req, res, next) {
+        const allow = ({ headers }) => {
+          for (const name in headers) res.append(name, headers[name]);
+          next();
+        };
+        let decision;
+        try {
+          decision = limiter.attempt(req.auth);
+        } catch (error) {
+          next(error);
+          return;
+        }
+        if (decision instanceof Promise) decision.then(allow, next);
+        else allow(decision);
+      }
+      return expressServer(authenticate(tollgateOptions(ctx.issuers.RS256)), requireScopes(SCOPE), coreLimit);
+    },
+  },
   {
     id: 'peer-oauth2-bearer', label: 'express-oauth2-jwt-bearer: auth + requiredScopes', framework: 'express',
     async build(ctx) {

@@ -95,6 +95,47 @@ async function expressFullStack(ctx, counters, { alg = 'RS256', cache, redisLimi
   return { ...built, close: async () => redis?.destroy() };
 }
 
+/**
+ * One hand-written middleware on raw jose: Bearer header, `jwtVerify` on the remote JWKS, a scope
+ * check. `cached` keeps verified payloads in an unbounded Map (fine for the bench's fixed pool,
+ * never for an app): the least a cached verify can cost in Express.
+ */
+async function rawJoseServer(ctx, { cached }) {
+  const { createRemoteJWKSet, jwtVerify } = await importFromRoot('jose');
+  const { issuer, audience, jwksUri, algorithm } = ctx.issuers.RS256;
+  const keys = createRemoteJWKSet(new URL(jwksUri));
+  const verifyOptions = { issuer, audience, algorithms: [algorithm] };
+  const verified = cached ? new Map() : undefined;
+  return expressServer(function rawJose(req, res, next) {
+    const header = req.headers.authorization;
+    if (typeof header !== 'string' || !header.startsWith('Bearer ')) {
+      res.status(401).set('WWW-Authenticate', 'Bearer').end();
+      return;
+    }
+    const token = header.slice(7);
+    const pass = (payload) => {
+      const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
+      if (!scopes.includes(SCOPE)) {
+        res.status(403).set('WWW-Authenticate', `Bearer error="insufficient_scope", scope="${SCOPE}"`).end();
+        return;
+      }
+      req.auth = payload;
+      next();
+    };
+    const hit = verified?.get(token);
+    if (hit !== undefined && hit.exp * 1000 > Date.now()) {
+      pass(hit);
+      return;
+    }
+    jwtVerify(token, keys, verifyOptions).then(({ payload }) => {
+      verified?.set(token, payload);
+      pass(payload);
+    }, () => {
+      res.status(401).set('WWW-Authenticate', 'Bearer error="invalid_token"').end();
+    });
+  });
+}
+
 /** Every row. `bare` names the framework row its ratio is taken against. */
 export const TARGETS = [
   {
@@ -131,66 +172,12 @@ export const TARGETS = [
   },
   {
     id: 'jose-express', label: 'raw jose + Express (createRemoteJWKSet + jwtVerify + scope check)', framework: 'express',
-    async build(ctx) {
-      const { createRemoteJWKSet, jwtVerify } = await importFromRoot('jose');
-      const { issuer, audience, jwksUri, algorithm } = ctx.issuers.RS256;
-      const keys = createRemoteJWKSet(new URL(jwksUri));
-      const verifyOptions = { issuer, audience, algorithms: [algorithm] };
-      return expressServer(function joseAuthenticate(req, res, next) {
-        const header = req.headers.authorization;
-        if (typeof header !== 'string' || !header.startsWith('Bearer ')) {
-          res.status(401).set('WWW-Authenticate', 'Bearer').end();
-          return;
-        }
-        jwtVerify(header.slice(7), keys, verifyOptions).then(({ payload }) => {
-          const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
-          if (!scopes.includes(SCOPE)) {
-            res.status(403).set('WWW-Authenticate', `Bearer error="insufficient_scope", scope="${SCOPE}"`).end();
-            return;
-          }
-          req.auth = payload;
-          next();
-        }, () => {
-          res.status(401).set('WWW-Authenticate', 'Bearer error="invalid_token"').end();
-        });
-      });
-    },
+    build: (ctx) => rawJoseServer(ctx, { cached: false }),
   },
   // Two yardsticks, not products: where the cost of a cached verify and of the limiter lies.
   {
     id: 'floor-express-cached', label: 'yardstick: hand-written cached jose middleware, one layer (unbounded Map + scope check)', framework: 'express',
-    async build(ctx) {
-      const { createRemoteJWKSet, jwtVerify } = await importFromRoot('jose');
-      const { issuer, audience, jwksUri, algorithm } = ctx.issuers.RS256;
-      const keys = createRemoteJWKSet(new URL(jwksUri));
-      const verifyOptions = { issuer, audience, algorithms: [algorithm] };
-      const verified = new Map(); // token -> payload; unbounded: fine for a fixed pool, never for an app
-      return expressServer(function cachedJose(req, res, next) {
-        const header = req.headers.authorization;
-        if (typeof header !== 'string' || !header.startsWith('Bearer ')) {
-          res.status(401).end();
-          return;
-        }
-        const token = header.slice(7);
-        const pass = (payload) => {
-          if (typeof payload.scope !== 'string' || !payload.scope.split(' ').includes(SCOPE)) {
-            res.status(403).end();
-            return;
-          }
-          req.auth = payload;
-          next();
-        };
-        const hit = verified.get(token);
-        if (hit !== undefined && hit.exp * 1000 > Date.now()) {
-          pass(hit);
-          return;
-        }
-        jwtVerify(token, keys, verifyOptions).then(({ payload }) => {
-          verified.set(token, payload);
-          pass(payload);
-        }, () => res.status(401).end());
-      });
-    },
+    build: (ctx) => rawJoseServer(ctx, { cached: true }),
   },
   {
     id: 'floor-express-core-limit', label: 'yardstick: Tollgate authenticate + requireScopes + core limiter in a plain middleware (no express-rate-limit)', framework: 'express', rateLimited: true,

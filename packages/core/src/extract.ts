@@ -39,13 +39,8 @@ function invalidRequest(description: string, options: ExtractOptions, reason: 'm
 }
 
 function fromHeader(req: TollgateRequest, options: ExtractOptions): ExtractedToken | undefined {
-  const raw = req.headers.authorization;
-  let value: string | undefined;
-  if (typeof raw === 'string') value = raw;
-  else if (Array.isArray(raw)) {
-    if (raw.length > 1) throw invalidRequest('More than one Authorization header', options, 'malformed_header');
-    value = raw[0];
-  }
+  const { value, repeated } = headerValue(req, 'authorization');
+  if (repeated) throw invalidRequest('More than one Authorization header', options, 'malformed_header');
   if (value === undefined || value === '') return undefined;
   // `scheme 1*SP credentials`; indexOf instead of a regular expression over the whole token.
   const space = value.indexOf(' ');

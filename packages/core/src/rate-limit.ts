@@ -263,7 +263,7 @@ function guardStore(store: RateLimitStore, windowMs: number): RateLimitStore {
   };
   initialise().catch(() => { /* reported by the first request that needs the store */ });
 
-  function counted(info: unknown): ClientRateLimitInfo {
+  function validCount(info: unknown): ClientRateLimitInfo {
     if (!isValidCount(info)) throw storeUnavailable(new TypeError('the rate-limit store returned an invalid count'));
     return info;
   }
@@ -273,14 +273,14 @@ function guardStore(store: RateLimitStore, windowMs: number): RateLimitStore {
 
   /** One hit: synchronous once the store is ready and answers synchronously (the memory store). */
   function increment(key: string): MaybePromise<ClientRateLimitInfo> {
-    if (!isReady) return initialise().then(() => store.increment(key)).then(counted, unavailable);
+    if (!isReady) return initialise().then(() => store.increment(key)).then(validCount, unavailable);
     let result: MaybePromise<ClientRateLimitInfo>;
     try {
       result = store.increment(key);
     } catch (error) {
       throw storeUnavailable(error);
     }
-    return isThenable(result) ? Promise.resolve(result).then(counted, unavailable) : counted(result);
+    return isThenable(result) ? Promise.resolve(result).then(validCount, unavailable) : validCount(result);
   }
 
   const guarded: RateLimitStore = {

@@ -14,8 +14,8 @@ export interface VerifiedToken {
 
 // RFC 8725 §3.10 and the jku/x5u/jwk CVEs: a token never gets to say which key verifies it.
 // jose never reads these to find a key. A key set (local or remote) is asked through a resolver
-// that refuses them before any lookup or fetch, so the refusal says what was tried; every token,
-// whatever its key source, is checked again on its verified header.
+// that refuses them before any lookup or fetch, so the refusal says what was tried; a token for a
+// single key, which jose verifies without a resolver, is checked on its verified header.
 const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const;
 
 /** Thrown from the key resolver, before any key is looked up, for a header in {@link FORBIDDEN_HEADERS}. */
@@ -162,18 +162,19 @@ export async function verifyToken(token: string, options: ParsedAuthenticateOpti
   if (dots !== 2) throw invalidToken(dots === 4 ? 'unsupported_token_type' : 'malformed_token', 'The access token is malformed', challenges);
 
   const issuer = issuerFor(token, options, challenges);
+  const base = verifyOptionsFor(issuer, options);
+  const checks = options.now === Date.now ? base : { ...base, currentDate: new Date(options.now()) };
+  const key = keyFor(issuer);
   let result: JWTVerifyResult;
   try {
-    const base = verifyOptionsFor(issuer, options);
-    const checks = options.now === Date.now ? base : { ...base, currentDate: new Date(options.now()) };
-    const key = keyFor(issuer);
     // The same call either way: jose's overloads take a key or a resolver, not the union of both.
     result = typeof key === 'function' ? await jwtVerify(token, key, checks) : await jwtVerify(token, key, checks);
   } catch (error) {
     throw fromJoseError(error, challenges);
   }
   const header = result.protectedHeader;
-  const refused = forbiddenHeader(header);
+  // A key set's resolver has refused these already; a single key is asked no questions, so here.
+  const refused = typeof key === 'function' ? undefined : forbiddenHeader(header);
   if (refused !== undefined) throw refusedHeader(refused, challenges);
   return { header, claims: result.payload, issuer };
 }

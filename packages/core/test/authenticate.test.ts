@@ -63,6 +63,7 @@ describe('createAuthenticator', () => {
     const token = await idp.mint({}, { header: { [name]: name === 'jwk' ? { kty: 'oct', k: 'AA' } : name === 'x5c' ? ['MIIB'] : 'https://keys.example/set.json' } });
     expect(await outcome(idp.authenticateOptions(), get(token))).toBe('401:forbidden_header');
     expect(await outcome({ issuer: idp.issuer, audience: idp.audience, jwks: idp.jwks() }, get(token))).toBe('401:forbidden_header');
+    expect(await outcome({ issuer: idp.issuer, audience: idp.audience, publicKey: idp.jwks().keys[0]! }, get(token))).toBe('401:forbidden_header');
   });
 
   it('refuses a key-locating header before the key set is asked: no fetch for a forged jku token', async () => {

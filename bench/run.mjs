@@ -8,7 +8,7 @@ import { get } from './lib/http.mjs';
 import { checkTokens, mintPool, startIssuers } from './lib/issuers.mjs';
 import { drive } from './lib/load.mjs';
 import { writeResults } from './lib/results.mjs';
-import { fmt, markdownTable, median, timestamp } from './lib/stats.mjs';
+import { fmt, markdownTable, median, serpentine, timestamp } from './lib/stats.mjs';
 import { bareOf, ROUTE, TARGETS } from './targets.mjs';
 
 const config = benchConfig();
@@ -182,7 +182,7 @@ for (const target of active) await warm(target, config.firstWarmup);
 // run biases each ratio one way in forward rounds and the other way in reverse ones, and with an
 // even number of rounds the median (the mean of the middle two) takes one of each.
 for (let round = 1; round <= config.rounds; round++) {
-  for (const target of round % 2 === 1 ? active : [...active].reverse()) {
+  for (const target of serpentine(active, round - 1)) {
     await warm(target, config.warmup);
     const result = await measure(target);
     rows.get(target.id).rounds.push(result);

@@ -15,7 +15,7 @@ import {
 import { integer, machine } from './lib/config.mjs';
 import { writeResults } from './lib/results.mjs';
 import { importFromRoot } from './lib/root.mjs';
-import { fmt, markdownTable, median, timestamp } from './lib/stats.mjs';
+import { fmt, markdownTable, median, serpentine, timestamp } from './lib/stats.mjs';
 
 const MS = integer('BENCH_VERIFY_MS', 120, { min: 50, max: 60_000 });
 const ROUNDS = integer('BENCH_VERIFY_ROUNDS', 30, { max: 200 });
@@ -115,19 +115,18 @@ async function variantsFor(alg) {
   return variants;
 }
 
-// Serpentine order (A B C, then C B A): no variant always runs first, or right after another's garbage.
-const serpentine = (list, round) => (round % 2 === 0 ? list : [...list].reverse());
 
 const CHILD = process.env.BENCH_VERIFY_CHILD;
 if (CHILD !== undefined) {
   // In a child: time one algorithm's variants and hand the ops/s of every round to the parent.
   if (!ALGS.includes(CHILD)) throw new TypeError(`BENCH_VERIFY_CHILD: unknown algorithm ${CHILD}`);
   const variants = await variantsFor(CHILD);
-  const results = variants.map(() => []);
+  const timed = variants.map((v) => ({ alg: v.alg, name: v.name, pair: v.pair, results: [] }));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const v of serpentine(variants, round)) results[variants.indexOf(v)].push(await opsPerSecond(v.op));
+    for (const i of serpentine([...variants.keys()], round)) timed[i].results.push(await opsPerSecond(variants[i].op));
   }
-  process.stdout.write(JSON.stringify(variants.map((v, i) => ({ alg: v.alg, name: v.name, pair: v.pair, results: results[i] }))));
+  // Exit once the JSON is out: a pipe is not synchronous everywhere.
+  await new Promise((resolve) => process.stdout.write(JSON.stringify(timed), resolve));
   process.exit(0);
 }
 
@@ -143,19 +142,18 @@ function runChild(alg) {
 log(`verify: ${ALGS.length} algorithms, one process each, × ${ROUNDS} rounds × ${MS} ms per variant, concurrency ${CONCURRENCY}`);
 const variants = [];
 for (const alg of ALGS) variants.push(...(await runChild(alg)));
-const verifyResults = new Map(variants.map((v) => [v, v.results]));
 
 function pairRatio(v) {
   if (v.name.startsWith('jose')) return undefined; // yardsticks: the CryptoKey rows show the floor
   const pair = v.pair.replace('-verify', '');
   const yardstick = variants.find((o) => o.alg === v.alg && o.pair === pair && o.name.startsWith('jose'));
-  const mine = verifyResults.get(v);
-  const theirs = verifyResults.get(yardstick);
+  const mine = v.results;
+  const theirs = yardstick.results;
   return { against: yardstick.name, ratio: median(mine.map((x, i) => x / theirs[i])) };
 }
 
 const verifyRows = variants.map((v) => {
-  const ops = median(verifyResults.get(v));
+  const ops = median(v.results);
   const r = pairRatio(v);
   return { alg: v.alg, name: v.name, ops, usPerOp: 1e6 / ops, ratio: r?.ratio, against: r?.against };
 });
@@ -198,9 +196,9 @@ const expressLimiter = (i) => expressLimit(auths[i % 1000]);
 const steps = [
   { name: 'extract (core extractToken, Authorization header)', sync: true, op: (i) => extractToken(hsRequests[i % 1000], extractOptions) },
   { name: 'fingerprint (SHA-256 of the token, paid on a cache miss)', sync: true, op: (i) => fingerprint(hsTokens[i % 1000]) },
-  { name: 'authenticate, cache hit (extract + lookup + exp re-check), pool 1000', op: (i) => cached.authenticate(hsRequests[i % 1000]) },
-  { name: 'requireScopes check (core guard)', op: (i) => scopeGuard.check(auths[i % 1000], hsRequests[i % 1000]) },
-  { name: 'rateLimitPerToken check (core limiter + memory store, as Koa runs it)', op: (i) => limiter.check(auths[i % 1000], hsRequests[i % 1000]) },
+  { name: 'authenticate() promise API, cache hit (extract + lookup + exp re-check), pool 1000', op: (i) => cached.authenticate(hsRequests[i % 1000]) },
+  { name: 'requireScopes: core guard check() promise API', op: (i) => scopeGuard.check(auths[i % 1000], hsRequests[i % 1000]) },
+  { name: 'rateLimitPerToken: core limiter check() promise API + memory store (the adapters call the sync-when-possible twins)', op: (i) => limiter.check(auths[i % 1000], hsRequests[i % 1000]) },
   { name: 'rateLimitPerToken (Express: express-rate-limit + memory store)', op: expressLimiter },
   { name: 'preventReplay check (core guard + MemoryNonceStore, fresh jti; includes copying the context)', op: replayCheck },
   { name: 'HS256 authenticate, cache off (for scale)', op: (() => { const a = createAuthenticator({ issuer: ISSUER, audience: AUDIENCE, secret: hs.secret, algorithms: ['HS256'], cache: false }); return (i) => a.authenticate(hsRequests[i % 1000]); })() },

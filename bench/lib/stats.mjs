@@ -21,3 +21,8 @@ export function markdownTable(header, rows, align = []) {
 export function timestamp() {
   return new Date().toISOString().replace(/[:.]/g, '-');
 }
+
+/** Serpentine order (A B C, then C B A, …) for round 0, 1, …: no row always runs first, or right after another's garbage. */
+export function serpentine(list, round) {
+  return round % 2 === 0 ? list : [...list].reverse();
+}

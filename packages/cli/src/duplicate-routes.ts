@@ -34,7 +34,7 @@ function conflicts(groups: Map<unknown, RouteDescription[]>, describe: (first: R
   return out;
 }
 
-function groupBy(routes: readonly RouteWithHandler[], key: (route: RouteWithHandler) => unknown): Map<unknown, RouteDescription[]> {
+function groupBy(routes: readonly RouteDescription[], key: (route: RouteDescription) => unknown): Map<unknown, RouteDescription[]> {
   const groups = new Map<unknown, RouteDescription[]>();
   for (const route of routes) {
     const k = key(route);
@@ -51,11 +51,11 @@ function groupBy(routes: readonly RouteWithHandler[], key: (route: RouteWithHand
  * path listed twice, or the same handler (when the adapter reports `handler`) listed under
  * two paths, each compared with its first listing.
  */
-export function checkDuplicateRoutes(routes: readonly RouteWithHandler[]): Finding[] {
+export function checkDuplicateRoutes(routes: readonly RouteDescription[]): Finding[] {
   const samePath = conflicts(groupBy(routes, (r) => routeKey(r.method, r.path)),
     (_first, other) => `${routeKey(other.method, other.path)} is listed twice with different guards; the first listing that matches a request answers it.`);
   const handlerIds = new Map<unknown, number>();
-  const handlerKey = (r: RouteWithHandler): string | undefined => {
+  const handlerKey = (r: RouteDescription): string | undefined => {
     if (typeof r.handler !== 'function') return undefined;
     if (!handlerIds.has(r.handler)) handlerIds.set(r.handler, handlerIds.size);
     // Per method: one handler may well serve GET and POST with different guards.

@@ -162,9 +162,9 @@ export function createProgram(context: CliContext, onExit: (code: number) => voi
     .option('--before <time>', 'the cut-off for --subject (default now)')
     .addHelpText('after', '\nExit codes: 0 written, 2 the options or Redis could not be used.')
     .action(async (flags: RevokeFlags) => {
-      revocationTarget(flags); // usage errors first, before waiting on stdin
-      const resolved = flags.token === '-' ? { ...flags, token: await tokenFromStdin(context.readStdin) } : flags;
-      context.stdout(`${describeRevocation(await revokeInRedis(resolved))}\n`);
+      const target = revocationTarget(flags); // usage errors first, before waiting on stdin
+      const resolved = flags.token === '-' ? { token: await tokenFromStdin(context.readStdin) } : target;
+      context.stdout(`${describeRevocation(await revokeInRedis(flags, resolved))}\n`);
       onExit(EXIT.ok);
     });
   return program;

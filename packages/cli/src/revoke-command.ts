@@ -52,11 +52,11 @@ export function describeRevocation(record: RevocationRecord): string {
 }
 
 /**
- * `tollgate revoke`: writes a revocation to the Redis that the apps' `RedisRevocationStore`
- * reads, through ioredis and @tollgate/redis (both resolved from the working directory's project).
+ * `tollgate revoke`: writes `target` (from {@link revocationTarget}) to the Redis that the apps'
+ * `RedisRevocationStore` reads, through ioredis and @tollgate/redis (both resolved from the
+ * working directory's project).
  */
-export async function revokeInRedis(flags: RevokeFlags): Promise<RevocationRecord> {
-  const target = revocationTarget(flags);
+export async function revokeInRedis(flags: Pick<RevokeFlags, 'redis' | 'prefix'>, target: RevocationTarget): Promise<RevocationRecord> {
   let Redis: typeof import('ioredis').Redis;
   let RedisRevocationStore: typeof import('@tollgate/redis').RedisRevocationStore;
   try {

@@ -12,7 +12,7 @@ import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import request from 'supertest';
 import { fingerprint } from '@tollgate/core';
 import { createTestIssuer, type TestIssuer } from '@tollgate/testing';
-import type { RateLimitOptions } from '../packages/core/src/rate-limit.js';
+import type { RateLimitOptions } from '../packages/core/src/limits/rate-limit.js';
 import { describeRateLimitStoreContract } from './fixtures/rate-limit-store-contract.js';
 import { close, serve, statuses, type RateLimitHarness } from './fixtures/rate-limit-scenarios.js';
 import { eachRateLimitFramework, express5Harness, koa3Harness } from './fixtures/rate-limit-apps.js';

@@ -8,8 +8,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import type { NonceStore } from '../packages/core/src/nonce-store.js';
-import type { RevocationStore } from '../packages/core/src/revocation.js';
+import type { NonceStore } from '../packages/core/src/replay/nonce-store.js';
+import type { RevocationStore } from '../packages/core/src/revocation/revocation.js';
 
 /** One fresh store of an implementation, with the clock it runs on. */
 export interface StoreHarness<S> {

@@ -1,16 +1,16 @@
-import { auditBase, emitAudit } from './audit.js';
-import { readRoles, readScopes } from './claims.js';
+import { auditBase, emitAudit } from './monitoring/audit.js';
+import { readRoles, readScopes } from './authorize/claims.js';
 import type { AuthContext } from './context.js';
-import { isTollgateError, TollgateError } from './errors.js';
-import { assertTokenSyntax, findToken, type ExtractedToken, type ExtractOptions } from './extract.js';
+import { isTollgateError, TollgateError } from './errors/errors.js';
+import { assertTokenSyntax, findToken, type ExtractedToken, type ExtractOptions } from './extract/extract.js';
 import { fingerprint } from './fingerprint.js';
 import { parseAuthenticateOptions, type AuthenticateOptions, type ParsedAuthenticateOptions } from './options.js';
-import { deepFreeze, type AuthenticatePolicy } from './policy.js';
-import { isPreflight, type TollgateRequest } from './request.js';
-import { TokenCache } from './token-cache.js';
-import { verifyToken } from './verify.js';
-import { bindAuditSink } from './guard.js';
-import { currentDpopNonce, verifyDpopProof, type DpopContext } from './dpop.js';
+import { deepFreeze, type AuthenticatePolicy } from './policy/policy.js';
+import { isPreflight, type TollgateRequest } from './extract/request.js';
+import { TokenCache } from './verify/token-cache.js';
+import { verifyToken } from './verify/verify.js';
+import { bindAuditSink } from './authorize/guard.js';
+import { currentDpopNonce, verifyDpopProof, type DpopContext } from './dpop/dpop.js';
 import { promised, type MaybePromise } from './promised.js';
 
 /** The framework-free heart of `authenticate`, shared by every adapter. */

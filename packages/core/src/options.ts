@@ -1,11 +1,11 @@
-import type { AuditSink } from './audit.js';
-import type { Challenge } from './challenge.js';
-import type { ClaimReader } from './claims.js';
-import type { TokenLocations } from './extract.js';
-import { createKeySource, type KeySource, type KeySourceOptions } from './key-source.js';
-import { assertKnownOptions, nonNegative, setupError, stringList } from './setup-error.js';
-import type { RevocationStore } from './revocation.js';
-import { parseDpopOptions, type DpopOptions, type ParsedDpopOptions } from './dpop-options.js';
+import type { AuditSink } from './monitoring/audit.js';
+import type { Challenge } from './errors/challenge.js';
+import type { ClaimReader } from './authorize/claims.js';
+import type { TokenLocations } from './extract/extract.js';
+import { createKeySource, type KeySource, type KeySourceOptions } from './verify/key-source.js';
+import { assertKnownOptions, nonNegative, setupError, stringList } from './errors/setup-error.js';
+import type { RevocationStore } from './revocation/revocation.js';
+import { parseDpopOptions, type DpopOptions, type ParsedDpopOptions } from './dpop/dpop-options.js';
 
 /** One trusted issuer: who it is, whom its tokens are for, and how to check them. */
 export interface IssuerOptions extends KeySourceOptions {

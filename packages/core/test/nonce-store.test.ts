@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { MemoryNonceStore } from '../src/nonce-store.js';
-import { StoreFullError } from '../src/revocation.js';
-import { TollgateSetupError } from '../src/setup-error.js';
+import { MemoryNonceStore } from '../src/replay/nonce-store.js';
+import { StoreFullError } from '../src/revocation/revocation.js';
+import { TollgateSetupError } from '../src/errors/setup-error.js';
 import { nonceStoreContract } from '../../../test/stores-contract.js';
 
 /** A store on a clock that only moves when the test says so. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { MemoryRateLimitStore } from '../src/rate-limit-store.js';
-import { TollgateSetupError } from '../src/setup-error.js';
+import { MemoryRateLimitStore } from '../src/limits/rate-limit-store.js';
+import { TollgateSetupError } from '../src/errors/setup-error.js';
 import { describeRateLimitStoreContract } from '../../../test/fixtures/rate-limit-store-contract.js';
 
 describeRateLimitStoreContract('MemoryRateLimitStore', {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { createAuthenticator, fingerprint, TollgateError, TollgateSetupError, type AuthContext } from '@tollgate/core';
 import { createTestIssuer, type TestIssuer } from '@tollgate/testing';
-import { createRateLimiter, type RateLimitOptions } from '../src/rate-limit.js';
-import { MemoryRateLimitStore, type ClientRateLimitInfo, type RateLimitStore } from '../src/rate-limit-store.js';
+import { createRateLimiter, type RateLimitOptions } from '../src/limits/rate-limit.js';
+import { MemoryRateLimitStore, type ClientRateLimitInfo, type RateLimitStore } from '../src/limits/rate-limit-store.js';
 
 let idp: TestIssuer;
 let authenticator: ReturnType<typeof createAuthenticator>;

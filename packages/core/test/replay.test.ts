@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestIssuer, type TestIssuer } from '@tollgate/testing';
-import type { AuditEvent } from '../src/audit.js';
+import type { AuditEvent } from '../src/monitoring/audit.js';
 import { createAuthenticator, type Authenticator } from '../src/authenticate.js';
 import type { AuthContext } from '../src/context.js';
-import { MemoryNonceStore, type NonceStore } from '../src/nonce-store.js';
-import { createReplayGuard } from '../src/replay.js';
-import type { TollgateRequest } from '../src/request.js';
-import { TollgateSetupError } from '../src/setup-error.js';
+import { MemoryNonceStore, type NonceStore } from '../src/replay/nonce-store.js';
+import { createReplayGuard } from '../src/replay/replay.js';
+import type { TollgateRequest } from '../src/extract/request.js';
+import { TollgateSetupError } from '../src/errors/setup-error.js';
 
 let idp: TestIssuer;
 let other: TestIssuer;

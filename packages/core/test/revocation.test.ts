@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { MemoryRevocationStore, StoreFullError } from '../src/revocation.js';
+import { MemoryRevocationStore, StoreFullError } from '../src/revocation/revocation.js';
 import { revocationStoreContract } from '../../../test/stores-contract.js';
 
 /** A store on a clock that only moves when the test says so. */

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { parseAlgorithms, type Algorithm } from './algorithms.js';
-import type { NonceStore } from './nonce-store.js';
-import { MemoryNonceStore } from './nonce-store.js';
-import { assertKnownOptions, nonNegative, setupError } from './setup-error.js';
+import { parseAlgorithms, type Algorithm } from '../verify/algorithms.js';
+import type { NonceStore } from '../replay/nonce-store.js';
+import { MemoryNonceStore } from '../replay/nonce-store.js';
+import { assertKnownOptions, nonNegative, setupError } from '../errors/setup-error.js';
 
 /** Server-issued DPoP nonces (RFC 9449 §8). */
 export interface DpopNonceOptions {

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { AuthContext } from './context.js';
+import type { AuthContext } from '../context.js';
 
 interface Entry {
   readonly auth: AuthContext;

@@ -1,9 +1,9 @@
 import { decodeJwt, jwtVerify, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult, type ProtectedHeaderParameters } from 'jose';
-import type { RejectionReason } from './error-codes.js';
-import { TollgateError } from './errors.js';
+import type { RejectionReason } from '../errors/error-codes.js';
+import { TollgateError } from '../errors/errors.js';
 import { KeySourceUnavailableError, type KeySource } from './key-source.js';
-import type { Challenge } from './challenge.js';
-import type { ParsedAuthenticateOptions, ParsedIssuer } from './options.js';
+import type { Challenge } from '../errors/challenge.js';
+import type { ParsedAuthenticateOptions, ParsedIssuer } from '../options.js';
 
 /** A token that passed signature and claim checks. */
 export interface VerifiedToken {

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { setupError, storeBounds } from './setup-error.js';
+import { setupError, storeBounds } from '../errors/setup-error.js';
 
 /**
  * A client's hit count and when it resets, as a rate-limit store reports it.

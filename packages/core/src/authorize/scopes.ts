@@ -1,6 +1,6 @@
 import { defineGuard, forbidden, notAuthenticated, type Guard } from './guard.js';
-import type { ScopesPolicy } from './policy.js';
-import { assertKnownOptions, matchOption, stringList } from './setup-error.js';
+import type { ScopesPolicy } from '../policy/policy.js';
+import { assertKnownOptions, matchOption, stringList } from '../errors/setup-error.js';
 
 /** Options of `requireScopes` and `requireRoles`. */
 export interface MatchOptions {

@@ -1,11 +1,11 @@
 import type { JWTPayload } from 'jose';
 import { readClaim } from './claims.js';
-import type { AuthContext } from './context.js';
+import type { AuthContext } from '../context.js';
 import { defineGuard, forbidden, notAuthenticated, type Guard } from './guard.js';
-import type { ClaimsPolicy } from './policy.js';
-import { isThenable } from './promised.js';
-import type { TollgateError } from './errors.js';
-import { setupError } from './setup-error.js';
+import type { ClaimsPolicy } from '../policy/policy.js';
+import { isThenable } from '../promised.js';
+import type { TollgateError } from '../errors/errors.js';
+import { setupError } from '../errors/setup-error.js';
 
 type Primitive = string | number | boolean;
 

@@ -1,10 +1,10 @@
-import { auditBase, emitAudit, type AuditEvent, type AuditEventBase, type AuditSink } from './audit.js';
-import type { AuthContext } from './context.js';
-import type { RejectionReason } from './error-codes.js';
-import { TollgateError } from './errors.js';
-import type { PolicyDescriptor } from './policy.js';
-import { promised, type MaybePromise } from './promised.js';
-import type { TollgateRequest } from './request.js';
+import { auditBase, emitAudit, type AuditEvent, type AuditEventBase, type AuditSink } from '../monitoring/audit.js';
+import type { AuthContext } from '../context.js';
+import type { RejectionReason } from '../errors/error-codes.js';
+import { TollgateError } from '../errors/errors.js';
+import type { PolicyDescriptor } from '../policy/policy.js';
+import { promised, type MaybePromise } from '../promised.js';
+import type { TollgateRequest } from '../extract/request.js';
 
 /** A framework-free check that runs after `authenticate`. Adapters wrap it in middleware. */
 export interface Guard<P extends PolicyDescriptor = PolicyDescriptor> {

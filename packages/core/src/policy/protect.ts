@@ -1,8 +1,8 @@
-import { createAuthenticator, type Authenticator } from './authenticate.js';
-import type { AuthenticateOptions } from './options.js';
+import { createAuthenticator, type Authenticator } from '../authenticate.js';
+import type { AuthenticateOptions } from '../options.js';
 import { isPublicPath, type AuthenticatePolicy } from './policy.js';
-import { requestPath, type TollgateRequest } from './request.js';
-import { setupError } from './setup-error.js';
+import { requestPath, type TollgateRequest } from '../extract/request.js';
+import { setupError } from '../errors/setup-error.js';
 
 /** Options of `protect`: `authenticate`'s, plus the paths left public. */
 export interface ProtectOptions extends AuthenticateOptions {

@@ -1,14 +1,14 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { AuthContext } from './context.js';
-import { isTollgateError, TollgateError } from './errors.js';
-import { fingerprint } from './fingerprint.js';
-import { notAuthenticated, reportRejection } from './guard.js';
-import type { TollgateRequest } from './request.js';
-import type { RateLimitPolicy } from './policy.js';
-import { isThenable, promised, type MaybePromise } from './promised.js';
+import type { AuthContext } from '../context.js';
+import { isTollgateError, TollgateError } from '../errors/errors.js';
+import { fingerprint } from '../fingerprint.js';
+import { notAuthenticated, reportRejection } from '../authorize/guard.js';
+import type { TollgateRequest } from '../extract/request.js';
+import type { RateLimitPolicy } from '../policy/policy.js';
+import { isThenable, promised, type MaybePromise } from '../promised.js';
 import { MemoryRateLimitStore, type ClientRateLimitInfo, type RateLimitStore } from './rate-limit-store.js';
-import { assertKnownOptions, setupError, TollgateSetupError } from './setup-error.js';
+import { assertKnownOptions, setupError, TollgateSetupError } from '../errors/setup-error.js';
 
 /**
  * Whose budget a request is counted against:

@@ -1,7 +1,7 @@
 import { createPublicKey, KeyObject, type webcrypto } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
 import { minimumSecretLength, parseAlgorithms, type Algorithm } from './algorithms.js';
-import { setupError } from './setup-error.js';
+import { setupError } from '../errors/setup-error.js';
 
 type CryptoKey = webcrypto.CryptoKey;
 

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { storeBounds } from './setup-error.js';
+import { storeBounds } from '../errors/setup-error.js';
 
 /** The claims a revocation check looks at. */
 export interface RevocationSubject {

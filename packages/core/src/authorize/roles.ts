@@ -1,7 +1,7 @@
 import { defineGuard, forbidden, notAuthenticated, type Guard } from './guard.js';
-import type { RolesPolicy } from './policy.js';
+import type { RolesPolicy } from '../policy/policy.js';
 import { missingValues, type MatchOptions } from './scopes.js';
-import { assertKnownOptions, matchOption, stringList } from './setup-error.js';
+import { assertKnownOptions, matchOption, stringList } from '../errors/setup-error.js';
 
 /** A guard that answers 403 unless the token's roles satisfy `roles` (exact matching). */
 export function createRoleGuard(roles: string | readonly string[], options: MatchOptions = {}): Guard<RolesPolicy> {

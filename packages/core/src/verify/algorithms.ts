@@ -1,4 +1,4 @@
-import { setupError } from './setup-error.js';
+import { setupError } from '../errors/setup-error.js';
 
 /** JWS algorithms Tollgate accepts in an allow-list (RFC 7518, RFC 8037). Never `none`. */
 export const SYMMETRIC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;

@@ -1,5 +1,5 @@
-import { TollgateError } from './errors.js';
-import type { Challenge } from './challenge.js';
+import { TollgateError } from '../errors/errors.js';
+import type { Challenge } from '../errors/challenge.js';
 import { headerValue, type TollgateRequest } from './request.js';
 
 /** Where a token may be read from. Only `header` is on by default (RFC 6750 §2). */

@@ -1,6 +1,6 @@
-import type { AuthContext } from './context.js';
-import type { RejectionReason, TollgateErrorCode } from './error-codes.js';
-import { requestPath, type TollgateRequest } from './request.js';
+import type { AuthContext } from '../context.js';
+import type { RejectionReason, TollgateErrorCode } from '../errors/error-codes.js';
+import { requestPath, type TollgateRequest } from '../extract/request.js';
 
 export interface AuditEventBase {
   /** ISO 8601 time of the decision. */

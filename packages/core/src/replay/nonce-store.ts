@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
-import { StoreFullError } from './revocation.js';
-import { storeBounds } from './setup-error.js';
+import { StoreFullError } from '../revocation/revocation.js';
+import { storeBounds } from '../errors/setup-error.js';
 
 /**
  * Remembers single-use values (token `jti`s, DPoP proof `jti`s) for as long as they could

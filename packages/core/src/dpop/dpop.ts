@@ -1,11 +1,11 @@
 import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
-import type { Challenge } from './challenge.js';
-import type { AuthContext } from './context.js';
+import type { Challenge } from '../errors/challenge.js';
+import type { AuthContext } from '../context.js';
 import type { ParsedDpopOptions } from './dpop-options.js';
-import type { RejectionReason } from './error-codes.js';
-import { TollgateError } from './errors.js';
-import { headerValue, requestPath, type TollgateRequest } from './request.js';
+import type { RejectionReason } from '../errors/error-codes.js';
+import { TollgateError } from '../errors/errors.js';
+import { headerValue, requestPath, type TollgateRequest } from '../extract/request.js';
 
 /** Everything a proof check needs besides the request. */
 export interface DpopContext {

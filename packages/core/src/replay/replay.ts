@@ -1,9 +1,9 @@
 import { hash } from 'node:crypto';
-import { TollgateError } from './errors.js';
-import { defineGuard, notAuthenticated, reportRejection, type Guard } from './guard.js';
+import { TollgateError } from '../errors/errors.js';
+import { defineGuard, notAuthenticated, reportRejection, type Guard } from '../authorize/guard.js';
 import { MemoryNonceStore, type NonceStore } from './nonce-store.js';
-import type { ReplayPolicy } from './policy.js';
-import { assertKnownOptions, nonNegative, setupError } from './setup-error.js';
+import type { ReplayPolicy } from '../policy/policy.js';
+import { assertKnownOptions, nonNegative, setupError } from '../errors/setup-error.js';
 
 /** Options of `preventReplay`. */
 export interface ReplayOptions {

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPair } from 'jose';
 import request from 'supertest';
 import { createDpopHolder, createTestIssuer, type DpopHolder, type TestIssuer } from '@tollgate/testing';
+import { MemoryNonceStore } from '@tollgate/core';
 import { eachFramework, type Framework } from './harness.js';
+import { respellings } from './respell.js';
 
 const ORIGIN = 'https://api.tollgate.test';
 let idp: TestIssuer;
@@ -99,6 +101,34 @@ describe.each(eachFramework)('%s: DPoP', (_name, framework: Framework) => {
     const replay = await call(server, token, proof);
     expect(replay.status).toBe(401);
     expect(replay.headers['www-authenticate']).toContain('error_description="The DPoP proof was already used"');
+  });
+
+  it('refuses every re-spelling of a fresh proof, and still accepts the proof as minted', async () => {
+    const server = app();
+    const token = await boundToken();
+    const proof = await holder.proof({ htu: `${ORIGIN}/orders`, accessToken: token });
+    for (const spelling of respellings(proof)) {
+      const response = await call(server, token, spelling);
+      expect(response.status).toBe(401);
+      expect(response.headers['www-authenticate']).toContain('error="invalid_dpop_proof"');
+    }
+    expect((await call(server, token, proof)).status).toBe(200);
+  });
+
+  it('gives each key its own proof quota, so one client cannot fill the proof store and lock the others out', async () => {
+    const server = app({ origin: ORIGIN, store: new MemoryNonceStore({ max: 6 }), maxProofsPerKey: 3 });
+    const send = async (client: DpopHolder, token: string) => call(server, token, await client.proof({ htu: `${ORIGIN}/orders`, accessToken: token }));
+    const token = await boundToken();
+    for (let i = 0; i < 3; i++) expect((await send(holder, token)).status).toBe(200);
+    for (let i = 0; i < 4; i++) {
+      const over = await send(holder, token);
+      expect(over.status).toBe(429);
+      expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(over.headers['retry-after'])).toBeLessThanOrEqual(310); // proofMaxAge 300 + 2 × 5 s tolerance
+    }
+    const neighbour = await createDpopHolder();
+    const theirs = await idp.mint({ scope: 'orders:read', cnf: { jkt: neighbour.jkt } });
+    for (let i = 0; i < 3; i++) expect((await send(neighbour, theirs)).status).toBe(200);
   });
 
   it('builds htu from the Host header, and from X-Forwarded-Host only behind a trusted proxy', async () => {

@@ -11,6 +11,7 @@ import { TokenCache } from './verify/token-cache.js';
 import { verifyToken } from './verify/verify.js';
 import { bindAuditSink } from './authorize/guard.js';
 import { currentDpopNonce, verifyDpopProof, type DpopContext } from './dpop/dpop.js';
+import { ProofQuota } from './dpop/proof-quota.js';
 import { promised, type MaybePromise } from './promised.js';
 
 /** The framework-free heart of `authenticate`, shared by every adapter. */
@@ -62,7 +63,10 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
   const { audit } = options;
   const dpop: DpopContext | undefined = options.dpop === undefined
     ? undefined
-    : { options: options.dpop, challenges: options.challengesFor('DPoP'), clockTolerance: options.clockTolerance, now: options.now };
+    : {
+      options: options.dpop, challenges: options.challengesFor('DPoP'), clockTolerance: options.clockTolerance, now: options.now,
+      quota: new ProofQuota(options.dpop.maxProofsPerKey, (options.dpop.proofMaxAge + 2 * options.clockTolerance) * 1000),
+    };
 
   if (options.warmup) {
     for (const issuer of options.issuers) issuer.keySource.warmup().catch(() => { /* the first request retries and answers 503 if still down */ });

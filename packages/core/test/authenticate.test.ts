@@ -190,6 +190,21 @@ describe('createAuthenticator', () => {
     await expect(verifyToken(token, strict)).rejects.toMatchObject({ status: 401, reason: 'wrong_type' });
   });
 
+  it('accepts one spelling of a token: a padded or white-spaced segment is refused before any key work', async () => {
+    const options = parseAuthenticateOptions(idp.authenticateOptions());
+    const token = await idp.mint();
+    const [h, p, s] = token.split('.') as [string, string, string];
+    expect(s.length % 4).toBe(2); // 256 signature bytes: "==" would pad it
+    const before = idp.jwksRequests;
+    for (const variant of [`${h}\n.${p}.${s}`, `${h}.${p.slice(0, 4)} ${p.slice(4)}.${s}`, `${h}.${p}.${s}==`]) {
+      await expect(verifyToken(variant, options)).rejects.toMatchObject({ status: 401, code: 'invalid_token', reason: 'non_canonical' });
+    }
+    expect(idp.jwksRequests).toBe(before);
+    await expect(verifyToken(token, options)).resolves.toMatchObject({ claims: { sub: 'user-1' } });
+    // a segment that is no base64url at all stays a malformed token
+    await expect(verifyToken(`${h}.${p}.${s}=`, options)).rejects.toMatchObject({ status: 401, reason: 'malformed_token' });
+  });
+
   it('lets CORS preflights through untouched by default', () => {
     const preflight = { method: 'OPTIONS', url: '/orders', headers: { 'access-control-request-method': 'POST', origin: 'https://app.example' } };
     expect(createAuthenticator(idp.authenticateOptions()).skips(preflight)).toBe(true);

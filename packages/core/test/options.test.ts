@@ -45,6 +45,8 @@ describe('authenticate options are validated once, at setup', () => {
     ['a zero-sized cache', { ...base, jwksUri, cache: { max: 0 } }, 'ERR_TOLLGATE_INVALID_OPTION'],
     ['a revocation store without isRevoked', { ...base, jwksUri, revocation: {} }, 'ERR_TOLLGATE_INVALID_OPTION'],
     ['an HMAC algorithm for DPoP proofs', { ...base, jwksUri, dpop: { algorithms: ['HS256'] } }, 'ERR_TOLLGATE_ALG_KEY_MISMATCH'],
+    ['a DPoP proof quota of 0', { ...base, jwksUri, dpop: { origin: 'https://api.example', maxProofsPerKey: 0 } }, 'ERR_TOLLGATE_INVALID_OPTION'],
+    ['a fractional DPoP proof quota', { ...base, jwksUri, dpop: { origin: 'https://api.example', maxProofsPerKey: 2.5 } }, 'ERR_TOLLGATE_INVALID_OPTION'],
   ])('%s', (_what, options, code) => {
     expect(setupCode(() => createAuthenticator(options as AuthenticateOptions))).toBe(code);
   });

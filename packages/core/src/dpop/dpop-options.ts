@@ -32,6 +32,13 @@ export interface DpopOptions {
   nonce?: boolean | DpopNonceOptions;
   /** Remembers proof `jti`s so that a proof is used once. Default: a `MemoryNonceStore`. */
   store?: NonceStore;
+  /**
+   * Most proofs one key (by thumbprint) may send per proof lifetime (`proofMaxAge` plus twice
+   * the clock tolerance); more are refused with 429 and `Retry-After` before their `jti` is
+   * stored, so one client cannot fill the proof store for everyone. Counted per authenticator,
+   * in memory. Default 1000.
+   */
+  maxProofsPerKey?: number;
 }
 
 /** DPoP options, validated and defaulted. */
@@ -42,6 +49,7 @@ export interface ParsedDpopOptions {
   readonly proofMaxAge: number;
   readonly nonce: { readonly secret: Uint8Array; readonly rotateMs: number } | undefined;
   readonly store: NonceStore;
+  readonly maxProofsPerKey: number;
 }
 
 const DEFAULT_ALGORITHMS: readonly Algorithm[] = ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'PS256', 'RS256'];
@@ -49,7 +57,7 @@ const DEFAULT_ALGORITHMS: readonly Algorithm[] = ['ES256', 'ES384', 'EdDSA', 'Ed
 /** Validates `dpop` options at setup. */
 export function parseDpopOptions(options: DpopOptions): ParsedDpopOptions {
   if (typeof options !== 'object' || options === null) setupError('ERR_TOLLGATE_INVALID_OPTION', 'dpop must be an object');
-  assertKnownOptions(options, ['required', 'algorithms', 'origin', 'proofMaxAge', 'nonce', 'store'], 'dpop');
+  assertKnownOptions(options, ['required', 'algorithms', 'origin', 'proofMaxAge', 'nonce', 'store', 'maxProofsPerKey'], 'dpop');
   if (options.required !== undefined && typeof options.required !== 'boolean') setupError('ERR_TOLLGATE_INVALID_OPTION', 'dpop.required must be a boolean');
   const algorithms = parseAlgorithms(options.algorithms ?? DEFAULT_ALGORITHMS, 'dpop.algorithms', 'asymmetric');
   let origin: string | undefined;
@@ -77,6 +85,8 @@ export function parseDpopOptions(options: DpopOptions): ParsedDpopOptions {
   }
   const store = options.store ?? new MemoryNonceStore();
   if (typeof store.claim !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', 'dpop.store must be a NonceStore');
+  const maxProofsPerKey = nonNegative(options.maxProofsPerKey, 'dpop.maxProofsPerKey', 1000);
+  if (!Number.isInteger(maxProofsPerKey) || maxProofsPerKey < 1) setupError('ERR_TOLLGATE_INVALID_OPTION', 'dpop.maxProofsPerKey must be a positive integer');
   return Object.freeze({
     required: options.required ?? false,
     algorithms,
@@ -84,5 +94,6 @@ export function parseDpopOptions(options: DpopOptions): ParsedDpopOptions {
     proofMaxAge: nonNegative(options.proofMaxAge, 'dpop.proofMaxAge', 300),
     nonce,
     store,
+    maxProofsPerKey,
   });
 }

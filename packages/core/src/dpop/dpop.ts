@@ -3,9 +3,11 @@ import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
 import type { Challenge } from '../errors/challenge.js';
 import type { AuthContext } from '../context.js';
 import type { ParsedDpopOptions } from './dpop-options.js';
+import type { ProofQuota } from './proof-quota.js';
 import type { RejectionReason } from '../errors/error-codes.js';
 import { TollgateError } from '../errors/errors.js';
 import { headerValue, requestPath, type TollgateRequest } from '../extract/request.js';
+import { spellingOf } from '../verify/canonical-encoding.js';
 
 /** Everything a proof check needs besides the request. */
 export interface DpopContext {
@@ -13,6 +15,8 @@ export interface DpopContext {
   readonly challenges: readonly Challenge[];
   readonly clockTolerance: number;
   readonly now: () => number;
+  /** Proofs per key thumbprint, counted before a `jti` is stored. */
+  readonly quota: ProofQuota;
 }
 
 function invalidProof(context: DpopContext, reason: RejectionReason, description: string, cause?: unknown): TollgateError {
@@ -83,13 +87,15 @@ function normalizeHtu(value: string): string {
  * one `DPoP` header; a `dpop+jwt` signed by the public `jwk` in its header with an allowed
  * algorithm; `htm` and `htu` matching this request; `iat` within the window; `ath` the hash of
  * this access token; the key's thumbprint equal to the token's `cnf.jkt`; a server nonce when
- * nonces are on; and a `jti` never seen before.
+ * nonces are on; the key within its proof quota; and a `jti` never seen before.
  */
 export async function verifyDpopProof(req: TollgateRequest, auth: AuthContext, context: DpopContext): Promise<void> {
   const { value: proof, repeated } = headerValue(req, 'dpop');
   if (repeated || (typeof proof === 'string' && proof.includes(','))) throw invalidProof(context, 'dpop_invalid', 'More than one DPoP proof was sent');
   if (proof === undefined || proof === '') throw invalidProof(context, 'dpop_invalid', 'The DPoP proof is missing');
   if (proof.length > 8192) throw invalidProof(context, 'dpop_invalid', 'The DPoP proof is too large');
+  // A garbage proof is left to jose below, which says what is wrong with it.
+  if (spellingOf(proof) === 'non-canonical') throw invalidProof(context, 'non_canonical', 'The DPoP proof is not canonically base64url-encoded');
 
   let payload: Record<string, unknown>;
   let jwk: JWK;
@@ -131,6 +137,10 @@ export async function verifyDpopProof(req: TollgateRequest, auth: AuthContext, c
 
   // The proof can be accepted for proofMaxAge plus the tolerance on either side; remember it as long.
   const ttl = (context.options.proofMaxAge + 2 * context.clockTolerance) * 1000;
+  const wait = context.quota.take(jkt, context.now());
+  if (wait > 0) {
+    throw new TollgateError('rate_limited', 'Too many DPoP proofs from this key: retry later', { reason: 'rate_limited', headers: { 'Retry-After': String(Math.ceil(wait / 1000)) } });
+  }
   let first: boolean;
   try {
     first = await context.options.store.claim(`dpop:${jkt}:${jti}`, ttl);

@@ -30,6 +30,7 @@ export type RejectionReason =
   | 'multiple_token_methods'
   | 'token_too_large'
   | 'malformed_token'
+  | 'non_canonical'
   | 'unsupported_token_type'
   | 'forbidden_header'
   | 'alg_not_allowed'

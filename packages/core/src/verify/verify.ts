@@ -4,6 +4,7 @@ import { TollgateError } from '../errors/errors.js';
 import { KeySourceUnavailableError, type KeySource } from './key-source.js';
 import type { Challenge } from '../errors/challenge.js';
 import type { ParsedAuthenticateOptions, ParsedIssuer } from '../options.js';
+import { spellingOf } from './canonical-encoding.js';
 
 /** A token that passed signature and claim checks. */
 export interface VerifiedToken {
@@ -153,13 +154,18 @@ function issuerFor(token: string, options: ParsedAuthenticateOptions, challenges
 /**
  * Verifies a JWT access token: shape, trusted issuer, signature under the issuer's algorithm
  * allow-list, `aud`, `exp` (always required), `nbf`, `iat`/`maxTokenAge`, `typ`, required
- * claims, and no key-locating header ({@link FORBIDDEN_HEADERS}).
+ * claims, no key-locating header ({@link FORBIDDEN_HEADERS}), and one spelling only: a segment
+ * that is not canonical base64url ({@link spellingOf}) is refused.
  */
 export async function verifyToken(token: string, options: ParsedAuthenticateOptions, challenges: readonly Challenge[] = options.challenges): Promise<VerifiedToken> {
   // Three dot-separated parts: a JWE (five) or a bare string is no access token for us.
   let dots = 0;
   for (let i = token.indexOf('.'); i !== -1; i = token.indexOf('.', i + 1)) dots++;
   if (dots !== 2) throw invalidToken(dots === 4 ? 'unsupported_token_type' : 'malformed_token', 'The access token is malformed', challenges);
+  // Before any key work, and so before anything is cached or counted under this spelling.
+  const spelling = spellingOf(token);
+  if (spelling === 'undecodable') throw invalidToken('malformed_token', 'The access token is malformed', challenges);
+  if (spelling === 'non-canonical') throw invalidToken('non_canonical', 'The access token is not canonically base64url-encoded', challenges);
 
   const issuer = issuerFor(token, options, challenges);
   const base = verifyOptionsFor(issuer, options);

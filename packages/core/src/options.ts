@@ -1,6 +1,6 @@
 import type { AuditSink } from './monitoring/audit.js';
 import type { Challenge } from './errors/challenge.js';
-import type { ClaimReader } from './authorize/claims.js';
+import { parseClaimPath, type ClaimReader } from './authorize/claims.js';
 import type { TokenLocations } from './extract/extract.js';
 import { createKeySource, type KeySource, type KeySourceOptions } from './verify/key-source.js';
 import { assertKnownOptions, nonNegative, setupError, stringList } from './errors/setup-error.js';
@@ -27,9 +27,9 @@ export interface AuthenticateOptions extends Partial<IssuerOptions> {
   requiredClaims?: readonly string[];
   /** Expected `typ` header, e.g. `at+jwt` (RFC 9068 §2.1). Default: not checked. */
   typ?: string;
-  /** Where scopes are read. Default: `scope`, else `scp`, else `permissions`. */
+  /** Where scopes are read: a claim name, a dotted path into nested objects, path segments, or a function. Default: `scope`, else `scp`, else `permissions`. */
   scopeClaim?: ClaimReader;
-  /** Where roles are read. Default: `roles`. */
+  /** Where roles are read, like `scopeClaim` (`realm_access.roles` for Keycloak). Default: `roles`. */
   rolesClaim?: ClaimReader;
   /** Where a token may be sent. Default: the `Authorization` header only. */
   tokenLocations?: TokenLocations;
@@ -96,8 +96,8 @@ const KNOWN = [
 
 function claimReader(value: unknown, name: string): ClaimReader | undefined {
   if (value === undefined) return undefined;
-  if ((typeof value === 'string' && value !== '') || typeof value === 'function') return value as ClaimReader;
-  return setupError('ERR_TOLLGATE_INVALID_OPTION', `${name} must be a claim name, a dotted path or a function`);
+  if (typeof value === 'function') return value as ClaimReader;
+  return parseClaimPath(value, name);
 }
 
 function parseIssuer(options: IssuerOptions, name: string, fetchImpl: typeof fetch | undefined): ParsedIssuer {

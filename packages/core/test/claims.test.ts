@@ -32,11 +32,23 @@ describe('readRoles', () => {
     expect(readRoles({ roles: ['admin'] })).toEqual(['admin']);
     expect(readRoles({ realm_access: { roles: ['admin', 'user'] } }, 'realm_access.roles')).toEqual(['admin', 'user']);
   });
+  it('never takes roles or scopes from a flat claim named like a dotted path', () => {
+    expect(readRoles({ 'realm_access.roles': ['admin'], realm_access: { roles: ['user'] } }, 'realm_access.roles')).toEqual(['user']);
+    expect(readRoles({ 'realm_access.roles': ['admin'] }, 'realm_access.roles')).toEqual([]);
+    expect(readScopes({ 'ext.scopes': 'admin:all' }, 'ext.scopes')).toEqual([]);
+  });
 });
 
 describe('readClaim', () => {
-  it('prefers a claim whose name has dots over a path', () => {
-    expect(readClaim({ 'https://example.com/roles': ['x'] }, 'https://example.com/roles')).toEqual(['x']);
+  it('reads a dotted path through nested objects only, never a flat claim named like the path', () => {
+    expect(readClaim({ 'realm_access.roles': ['admin'] }, 'realm_access.roles')).toBeUndefined();
+    expect(readClaim({ 'realm_access.roles': ['admin'], realm_access: { roles: ['user'] } }, 'realm_access.roles')).toEqual(['user']);
+    expect(readClaim({ 'https://example.com/roles': ['x'] }, 'https://example.com/roles')).toBeUndefined();
+  });
+  it('reads a claim whose own name holds dots when the path is given as segments', () => {
+    expect(readClaim({ 'https://example.com/roles': ['x'] }, ['https://example.com/roles'])).toEqual(['x']);
+    expect(readClaim({ realm_access: { roles: ['user'] } }, ['realm_access', 'roles'])).toEqual(['user']);
+    expect(readClaim({ 'realm_access.roles': ['admin'] }, ['realm_access', 'roles'])).toBeUndefined();
   });
   it('never follows prototype properties', () => {
     expect(readClaim({}, 'constructor')).toBeUndefined();

@@ -45,6 +45,10 @@ describe('authenticate options are validated once, at setup', () => {
     ['a zero-sized cache', { ...base, jwksUri, cache: { max: 0 } }, 'ERR_TOLLGATE_INVALID_OPTION'],
     ['a revocation store without isRevoked', { ...base, jwksUri, revocation: {} }, 'ERR_TOLLGATE_INVALID_OPTION'],
     ['an HMAC algorithm for DPoP proofs', { ...base, jwksUri, dpop: { algorithms: ['HS256'] } }, 'ERR_TOLLGATE_ALG_KEY_MISMATCH'],
+    ['an empty segment in a claim path', { ...base, jwksUri, rolesClaim: 'realm_access..roles' }, 'ERR_TOLLGATE_INVALID_OPTION'],
+    ['a __proto__ segment in a claim path', { ...base, jwksUri, scopeClaim: '__proto__.scope' }, 'ERR_TOLLGATE_INVALID_OPTION'],
+    ['a constructor claim path', { ...base, jwksUri, rolesClaim: ['constructor'] }, 'ERR_TOLLGATE_INVALID_OPTION'],
+    ['an empty array as a claim path', { ...base, jwksUri, rolesClaim: [] }, 'ERR_TOLLGATE_INVALID_OPTION'],
     ['a DPoP proof quota of 0', { ...base, jwksUri, dpop: { origin: 'https://api.example', maxProofsPerKey: 0 } }, 'ERR_TOLLGATE_INVALID_OPTION'],
     ['a fractional DPoP proof quota', { ...base, jwksUri, dpop: { origin: 'https://api.example', maxProofsPerKey: 2.5 } }, 'ERR_TOLLGATE_INVALID_OPTION'],
   ])('%s', (_what, options, code) => {
@@ -75,6 +79,8 @@ describe('guards validate their options at setup', () => {
     ['an unknown guard option', () => createRoleGuard('admin', { mode: 'any' } as object), 'ERR_TOLLGATE_UNKNOWN_OPTION'],
     ['an empty role list', () => createRoleGuard([]), 'ERR_TOLLGATE_EMPTY_LIST'],
     ['an empty claims object', () => createClaimsGuard({}), 'ERR_TOLLGATE_EMPTY_LIST'],
+    ['a prototype segment in a requireClaims key', () => createClaimsGuard({ 'org.prototype': 'x' }), 'ERR_TOLLGATE_INVALID_OPTION'],
+    ['an empty segment in a requireClaims key', () => createClaimsGuard({ 'org.': 'x' }), 'ERR_TOLLGATE_INVALID_OPTION'],
     ['an object as expected claim value', () => createClaimsGuard({ tenant: {} as string }), 'ERR_TOLLGATE_INVALID_OPTION'],
     ['no check at all', () => createClaimsGuard(undefined as unknown as () => boolean), 'ERR_TOLLGATE_INVALID_OPTION'],
   ])('%s', (_what, make, code) => {

@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose';
-import { readClaim } from './claims.js';
+import { parseClaimPath, readClaim } from './claims.js';
 import type { AuthContext } from '../context.js';
 import { defineGuard, forbidden, notAuthenticated, type Guard } from './guard.js';
 import type { ClaimsPolicy } from '../policy/policy.js';
@@ -12,7 +12,8 @@ type Primitive = string | number | boolean;
 /**
  * What `requireClaims` checks: an object of expected values, or a predicate.
  *
- * In an object, each key is a claim name or dotted path. A primitive must equal the claim, or
+ * In an object, each key is a claim name or a dotted path into nested objects (never a claim
+ * whose own name holds the dots: check such a claim with a predicate). A primitive must equal the claim, or
  * be one of its elements when the claim is an array; an array of primitives lists the values
  * the claim may take.
  */
@@ -48,7 +49,8 @@ export function createClaimsGuard(check: ClaimsCheck, description?: string): Gua
       if (!ok) setupError('ERR_TOLLGATE_INVALID_OPTION', `requireClaims: the expected value of "${name}" must be a string, number, boolean or a non-empty array of them`);
     }
     names = entries.map(([name]) => name);
-    test = (claims) => entries.every(([name, expected]) => matches(readClaim(claims, name), expected));
+    const paths = entries.map(([name, expected]) => [parseClaimPath(name, `requireClaims: "${name}"`), expected] as const);
+    test = (claims) => paths.every(([path, expected]) => matches(readClaim(claims, path), expected));
   } else {
     return setupError('ERR_TOLLGATE_INVALID_OPTION', 'requireClaims: check must be an object of expected values or a function');
   }

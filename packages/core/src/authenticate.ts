@@ -6,7 +6,7 @@ import { assertTokenSyntax, findToken, type ExtractedToken, type ExtractOptions 
 import { fingerprint } from './fingerprint.js';
 import { parseAuthenticateOptions, type AuthenticateOptions, type ParsedAuthenticateOptions } from './options.js';
 import { deepFreeze, type AuthenticatePolicy } from './policy/policy.js';
-import { isPreflight, type TollgateRequest } from './extract/request.js';
+import type { TollgateRequest } from './extract/request.js';
 import { TokenCache } from './verify/token-cache.js';
 import { verifyToken } from './verify/verify.js';
 import { bindAuditSink } from './authorize/guard.js';
@@ -18,8 +18,6 @@ import { promised, type MaybePromise } from './promised.js';
 export interface Authenticator {
   readonly options: ParsedAuthenticateOptions;
   readonly policy: AuthenticatePolicy;
-  /** True when the request should pass untouched (a CORS preflight, by default). */
-  skips(req: TollgateRequest): boolean;
   /** Extracts and verifies the token; resolves to the auth context or rejects with a {@link TollgateError}. */
   authenticate(req: TollgateRequest): Promise<AuthContext>;
   /**
@@ -203,7 +201,6 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
   return Object.freeze({
     options,
     policy: describe(options),
-    skips: (req: TollgateRequest) => options.allowPreflight && isPreflight(req),
     authenticate: (req: TollgateRequest) => promised(() => attempt(req)),
     attempt,
     responseHeaders: () => {

@@ -41,8 +41,6 @@ export interface AuthenticateOptions extends Partial<IssuerOptions> {
   realm?: string;
   /** Longest accepted token, in characters. Default 8192. */
   maxTokenLength?: number;
-  /** Let CORS preflights through untouched. Default true. */
-  allowPreflight?: boolean;
   /** Fetch remote JWKS at setup, so the first request does not pay for it. Default false. */
   warmup?: boolean;
   /** Checked after verification; a revoked token is 401 `invalid_token`. */
@@ -77,7 +75,6 @@ export interface ParsedAuthenticateOptions {
   readonly cache: false | { readonly max: number; readonly ttl: number };
   readonly audit: AuditSink | undefined;
   readonly maxTokenLength: number;
-  readonly allowPreflight: boolean;
   readonly warmup: boolean;
   readonly revocation: RevocationStore | undefined;
   readonly dpop: ParsedDpopOptions | undefined;
@@ -91,7 +88,7 @@ export interface ParsedAuthenticateOptions {
 const ISSUER_KEYS = ['issuer', 'audience', 'jwksUri', 'jwks', 'publicKey', 'secret', 'discovery', 'jwksOptions', 'algorithms'] as const;
 const KNOWN = [
   ...ISSUER_KEYS, 'issuers', 'clockTolerance', 'maxTokenAge', 'requiredClaims', 'typ', 'scopeClaim', 'rolesClaim', 'tokenLocations',
-  'cache', 'audit', 'realm', 'maxTokenLength', 'allowPreflight', 'warmup', 'revocation', 'dpop', 'now', 'fetch',
+  'cache', 'audit', 'realm', 'maxTokenLength', 'warmup', 'revocation', 'dpop', 'now', 'fetch',
 ];
 
 function claimReader(value: unknown, name: string): ClaimReader | undefined {
@@ -145,6 +142,9 @@ function parseCache(value: AuthenticateOptions['cache']): ParsedAuthenticateOpti
  */
 export function parseAuthenticateOptions(options: AuthenticateOptions): ParsedAuthenticateOptions {
   if (typeof options !== 'object' || options === null) setupError('ERR_TOLLGATE_INVALID_OPTION', 'authenticate: options are required');
+  if (Object.hasOwn(options, 'allowPreflight')) {
+    setupError('ERR_TOLLGATE_INVALID_OPTION', 'authenticate: allowPreflight is gone: a CORS preflight that reaches Tollgate is answered 204 and never passed on; put your CORS middleware before Tollgate');
+  }
   assertKnownOptions(options, KNOWN, 'authenticate');
   if (options.fetch !== undefined && typeof options.fetch !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', 'fetch must be a function');
   if (options.now !== undefined && typeof options.now !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', 'now must be a function');
@@ -201,7 +201,6 @@ export function parseAuthenticateOptions(options: AuthenticateOptions): ParsedAu
     cache: parseCache(options.cache),
     audit: options.audit,
     maxTokenLength: nonNegative(options.maxTokenLength, 'maxTokenLength', 8192),
-    allowPreflight: options.allowPreflight ?? true,
     warmup: options.warmup ?? false,
     revocation: options.revocation,
     dpop,

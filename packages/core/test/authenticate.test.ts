@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SignJWT } from 'jose';
-import { createAuthenticator, fingerprint, MemoryRevocationStore, parseAuthenticateOptions, verifyToken, pinoAuditSink, TollgateError, createScopeGuard, createRateLimiter, type AuditEvent, type AuthenticateOptions, type TollgateRequest } from '@tollgate/core';
+import { createAuthenticator, fingerprint, isPreflight, MemoryRevocationStore, parseAuthenticateOptions, verifyToken, pinoAuditSink, TollgateError, createScopeGuard, createRateLimiter, type AuditEvent, type AuthenticateOptions, type TollgateRequest } from '@tollgate/core';
 import { createTestIssuer, type TestIssuer } from '@tollgate/testing';
 
 let idp: TestIssuer;
@@ -205,11 +205,12 @@ describe('createAuthenticator', () => {
     await expect(verifyToken(`${h}.${p}.${s}=`, options)).rejects.toMatchObject({ status: 401, reason: 'malformed_token' });
   });
 
-  it('lets CORS preflights through untouched by default', () => {
+  it('tells a CORS preflight from a plain OPTIONS, and refuses the old allowPreflight switch at setup', () => {
     const preflight = { method: 'OPTIONS', url: '/orders', headers: { 'access-control-request-method': 'POST', origin: 'https://app.example' } };
-    expect(createAuthenticator(idp.authenticateOptions()).skips(preflight)).toBe(true);
-    expect(createAuthenticator({ ...idp.authenticateOptions(), allowPreflight: false }).skips(preflight)).toBe(false);
-    expect(createAuthenticator(idp.authenticateOptions()).skips({ ...preflight, headers: {} })).toBe(false);
+    expect(isPreflight(preflight)).toBe(true);
+    expect(isPreflight({ ...preflight, headers: {} })).toBe(false);
+    expect(isPreflight({ ...preflight, method: 'GET' })).toBe(false);
+    expect(() => createAuthenticator({ ...idp.authenticateOptions(), allowPreflight: true } as AuthenticateOptions)).toThrow(expect.objectContaining({ code: 'ERR_TOLLGATE_INVALID_OPTION', message: expect.stringContaining('answered 204') }));
   });
 });
 

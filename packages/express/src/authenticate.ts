@@ -1,10 +1,32 @@
-import { attachPolicy, createAuthenticator, type AuthContext, type AuthenticateOptions, type Authenticator, type PolicyDescriptor, type TollgateRequest } from '@tollgate/core';
+import { attachPolicy, createAuthenticator, isPreflight, type AuthContext, type AuthenticateOptions, type Authenticator, type PolicyDescriptor, type TollgateRequest } from '@tollgate/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import './augment.js';
 import { toTollgateRequest } from './request.js';
 
+/** What `authenticateHandler` does besides authenticating: public paths and preflights (both for `protect`). */
+export interface HandlerOptions {
+  /** Requests that pass untouched (`protect`'s public paths). Default none. */
+  passes?: (req: TollgateRequest) => boolean;
+  /** Runs for a CORS preflight before Tollgate answers it (`protect`'s `cors`). */
+  cors?: RequestHandler | undefined;
+}
+
+/**
+ * Answers a CORS preflight with 204 and never passes it on: it carries no token, so no handler
+ * may run for it. A `cors` middleware runs first and usually answers it itself.
+ */
+function answerPreflight(req: Request, res: Response, next: NextFunction, cors: RequestHandler | undefined): void {
+  const end = (error?: unknown): void => {
+    if (error !== undefined && error !== null && error !== 'route' && error !== 'router') next(error);
+    else if (!res.headersSent) res.status(204).end();
+  };
+  if (cors === undefined) end();
+  else void cors(req, res, end);
+}
+
 /** The Express side of an authenticator, shared by `authenticate` and `protect`. */
-export function authenticateHandler(authenticator: Authenticator, policy: PolicyDescriptor, passes: (req: TollgateRequest) => boolean): RequestHandler {
+export function authenticateHandler(authenticator: Authenticator, policy: PolicyDescriptor, handling: HandlerOptions = {}): RequestHandler {
+  const { passes, cors } = handling;
   function accept(req: Request, res: Response, next: NextFunction, auth: AuthContext): void {
     req.auth = auth;
     const headers = authenticator.responseHeaders();
@@ -13,8 +35,12 @@ export function authenticateHandler(authenticator: Authenticator, policy: Policy
   }
   function tollgateAuthenticate(req: Request, res: Response, next: NextFunction): void {
     const request = toTollgateRequest(req);
-    if (passes(request)) {
+    if (passes?.(request) === true) {
       next();
+      return;
+    }
+    if (isPreflight(request)) {
+      answerPreflight(req, res, next, cors);
       return;
     }
     let result: AuthContext | Promise<AuthContext>;
@@ -34,12 +60,13 @@ export function authenticateHandler(authenticator: Authenticator, policy: Policy
 /**
  * Extracts and verifies the access token (RFC 6750, on `jose`) and sets `req.auth`.
  * Failures go to `next(err)` as a `TollgateError` carrying `status` and `headers`, which
- * Express's own final handler honours. Options are validated here, at setup.
+ * Express's own final handler honours. A CORS preflight is answered 204 and never passed on: put
+ * CORS middleware (`cors()`) before it. Options are validated here, at setup.
  *
  * @example
  * app.use(authenticate({ issuer: 'https://id.example.com/', audience: 'orders-api', jwksUri: 'https://id.example.com/jwks' }));
  */
 export function authenticate(options: AuthenticateOptions): RequestHandler {
   const authenticator = createAuthenticator(options);
-  return authenticateHandler(authenticator, authenticator.policy, authenticator.skips);
+  return authenticateHandler(authenticator, authenticator.policy);
 }

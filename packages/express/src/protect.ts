@@ -1,7 +1,18 @@
 import { createProtector, TollgateSetupError, type ProtectOptions } from '@tollgate/core';
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import { authenticateHandler } from './authenticate.js';
 import { isExpress4App, routerOf, type LayerStack } from './router-stack.js';
+
+/** `protect`'s options in Express: core's, plus the CORS middleware that answers preflights. */
+export interface ExpressProtectOptions extends ProtectOptions {
+  /**
+   * CORS middleware (e.g. `cors(corsOptions)` from the `cors` package), run for every CORS
+   * preflight outside the public paths. `protect` goes in front of every other middleware,
+   * your CORS middleware included, and never passes a preflight on to a handler; without this
+   * option it answers preflights 204 with no CORS headers, so a browser refuses them.
+   */
+  cors?: RequestHandler;
+}
 
 /** The router whose stack the guard is spliced into; Express 4's is created first, so there is one. */
 function guardedRouterOf(app: unknown): LayerStack {
@@ -14,15 +25,18 @@ function guardedRouterOf(app: unknown): LayerStack {
 /**
  * Default deny: every route of `app` — including ones registered later — demands a valid token,
  * except the `public` paths. The guard goes in front of everything already in the app (after
- * Express 4's own query and init layers), so route order cannot open a hole.
+ * Express 4's own query and init layers), so route order cannot open a hole. A CORS preflight
+ * is answered by the `cors` middleware given (else 204) and never reaches a route.
  *
  * @example
  * protect(app, { issuer, audience, jwksUri, public: ['/health', '/docs/*'] });
  */
-export function protect<A extends object>(app: A, options: ProtectOptions): A {
-  const protector = createProtector(options);
+export function protect<A extends object>(app: A, options: ExpressProtectOptions): A {
+  const { cors, ...rest } = options ?? {};
+  if (cors !== undefined && typeof cors !== 'function') throw new TollgateSetupError('ERR_TOLLGATE_INVALID_OPTION', 'protect: cors must be a middleware such as cors(corsOptions)');
+  const protector = createProtector(rest);
   const { authenticator } = protector;
-  const guard = authenticateHandler(authenticator, protector.policy, protector.skips);
+  const guard = authenticateHandler(authenticator, protector.policy, { passes: protector.isPublic, cors });
   const router = guardedRouterOf(app);
   (app as unknown as Router).use(guard);
   const layer = router.stack.pop();

@@ -3,7 +3,7 @@ export { preventReplay, requireClaims, requireRoles, requireScopes } from './gua
 export { errorHandler } from './error-handler.js';
 export { describeRoutes } from './describe-routes.js';
 export { toTollgateRequest } from './request.js';
-export { protect } from './protect.js';
+export { protect, type KoaProtectOptions } from './protect.js';
 export { rateLimitPerToken } from './rate-limit.js';
 export {
   MemoryNonceStore, MemoryRateLimitStore, MemoryRevocationStore, revoke, TollgateError, TollgateSetupError, isTollgateError, pinoAuditSink,

@@ -34,7 +34,12 @@ export function requestPath(req: TollgateRequest): string {
   return q === -1 ? req.url : req.url.slice(0, q);
 }
 
-/** True for a CORS preflight: `OPTIONS` with `Access-Control-Request-Method`. */
+/**
+ * True for a CORS preflight: `OPTIONS` with `Access-Control-Request-Method`. A preflight carries
+ * no credentials, so `authenticate` and `protect` answer one that reaches them with 204 themselves
+ * and never pass it on: a handler registered with `all` or `use` must not run without a token.
+ * CORS middleware placed before Tollgate answers preflights with the headers a browser needs.
+ */
 export function isPreflight(req: TollgateRequest): boolean {
   return req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
 }

@@ -18,8 +18,6 @@ export interface Protector {
   readonly authenticator: Authenticator;
   readonly policy: AuthenticatePolicy;
   isPublic(req: TollgateRequest): boolean;
-  /** True when the request passes untouched: a public path, or what `authenticate` lets through (CORS preflights). */
-  skips(req: TollgateRequest): boolean;
 }
 
 /** Creates the framework-free part of `protect(app, options)`. */
@@ -38,6 +36,5 @@ export function createProtector(options: ProtectOptions): Protector {
     authenticator,
     policy: { ...authenticator.policy, publicPaths: paths },
     isPublic,
-    skips: (req: TollgateRequest) => isPublic(req) || authenticator.skips(req),
   });
 }

@@ -19,6 +19,7 @@ export {
   type AuthenticatePolicy, type ClaimsPolicy, type PolicyDescriptor, type RateLimitPolicy, type ReplayPolicy, type RolesPolicy, type RouteDescription, type ScopesPolicy,
 } from './policy/policy.js';
 export { assertRevocationTime, MemoryRevocationStore, StoreFullError, type RevocationStore, type RevocationSubject } from './revocation/revocation.js';
+export { isBeforeCutoff, revocationKey, revocationKeysOf, type RevocationKind } from './revocation/revocation-key.js';
 export { fingerprint } from './fingerprint.js';
 export { isPreflight, requestPath, type TollgateRequest } from './extract/request.js';
 export { problemBody, type ProblemBody } from './errors/problem.js';
@@ -28,7 +29,7 @@ export { createProtector, type ProtectOptions, type Protector } from './policy/p
 export { isPublicPath } from './policy/policy.js';
 export { currentDpopNonce, verifyDpopProof } from './dpop/dpop.js';
 export { parseDpopOptions, type DpopNonceOptions, type DpopOptions, type ParsedDpopOptions } from './dpop/dpop-options.js';
-export { revoke, type RevocationRecord, type RevocationTarget } from './revocation/revoke.js';
+export { revoke, type RevocationRecord, type RevocationTarget, type RevokeOptions } from './revocation/revoke.js';
 export { createRateLimiter, parseRateLimitOptions, type ParsedRateLimitOptions, type RateLimitDecision, type RateLimiter, type RateLimitInfo, type RateLimitKey, type RateLimitLimit, type RateLimitLogger, type RateLimitOptions } from './limits/rate-limit.js';
 export { MemoryRateLimitStore, type ClientRateLimitInfo, type MemoryRateLimitStoreOptions, type RateLimitStore, type RateLimitStoreInitOptions } from './limits/rate-limit-store.js';
 export { createReplayGuard, type ReplayOptions } from './replay/replay.js';

@@ -172,6 +172,12 @@ export async function verifyToken(token: string, options: ParsedAuthenticateOpti
   } catch (error) {
     throw fromJoseError(error, challenges);
   }
+  // jose checks iat only under maxTokenAge. A token issued in the future would outlive a subject
+  // cut-off set now ("log out everywhere"), so it is refused whatever the options.
+  const { iat } = result.payload;
+  if (typeof iat === 'number' && iat * 1000 > options.now() + options.clockTolerance * 1000) {
+    throw invalidToken('not_yet_valid', 'The access token was issued in the future', challenges);
+  }
   const header = result.protectedHeader;
   // A key set's resolver has refused these already; a single key is asked no questions, so here.
   const refused = typeof key === 'function' ? undefined : forbiddenHeader(header);

@@ -10,6 +10,7 @@ export { createClaimsGuard, type ClaimsCheck } from './authorize/claims-check.js
 export { defineGuard, notAuthenticated, type Guard } from './authorize/guard.js';
 export type { MaybePromise } from './promised.js';
 export { TollgateError, isTollgateError, type TollgateErrorOptions } from './errors/errors.js';
+export { LibraryErrorSummary } from './errors/library-cause.js';
 export { ERROR_TABLE, type RejectionReason, type TollgateErrorCode } from './errors/error-codes.js';
 export { buildChallenge, type Challenge } from './errors/challenge.js';
 export { assertKnownOptions, nonNegative, setupError, TollgateSetupError, type SetupErrorCode } from './errors/setup-error.js';

@@ -208,3 +208,16 @@ describe('keys that share a kid, or tokens without one', () => {
     expect((await attempt({ issuer: idp.issuer, audience: idp.audience, jwks, now }, hs)).outcome).toBe('401:alg_not_allowed');
   });
 });
+
+describe('jwksOptions', () => {
+  it.each<[string, unknown]>([
+    ['an unknown name (a typo must not leave a default in place)', { staleIfError: 0 }],
+    ['a negative staleIfErrorMs', { staleIfErrorMs: -1 }],
+    ['a zero timeoutMs', { timeoutMs: 0 }],
+    ['a cooldownMs that is no number', { cooldownMs: '30s' }],
+    ['headers that are no object', { headers: 'x' }],
+  ])('refuse %s at setup', (_what, jwksOptions) => {
+    expect(() => createAuthenticator({ issuer: idp.issuer, audience: idp.audience, jwksUri: idp.jwksUri, jwksOptions: jwksOptions as never }))
+      .toThrow(expect.objectContaining({ code: expect.stringMatching(/^ERR_TOLLGATE_(INVALID|UNKNOWN)_OPTION$/) }));
+  });
+});

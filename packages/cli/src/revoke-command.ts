@@ -11,6 +11,7 @@ export interface RevokeFlags {
   subject?: string;
   before?: string;
   issuer?: string;
+  clockTolerance?: string;
 }
 
 // C0 and C1 controls (ESC, CSI, BEL, …), DEL, line and paragraph separators and the bidi
@@ -72,7 +73,11 @@ export function describeRevocation(record: RevocationRecord): string {
  * `RedisRevocationStore` reads, through ioredis and @tollgate/redis (both resolved from the
  * working directory's project).
  */
-export async function revokeInRedis(flags: Pick<RevokeFlags, 'redis' | 'prefix'>, target: RevocationTarget): Promise<RevocationRecord> {
+export async function revokeInRedis(flags: Pick<RevokeFlags, 'redis' | 'prefix' | 'clockTolerance'>, target: RevocationTarget): Promise<RevocationRecord> {
+  const clockTolerance = flags.clockTolerance === undefined ? undefined : Number(flags.clockTolerance);
+  if (clockTolerance !== undefined && !(/^\d+$/.test(flags.clockTolerance!) && Number.isSafeInteger(clockTolerance))) {
+    throw new AuditInputError(`--clock-tolerance must be a whole number of seconds, not ${printable(JSON.stringify(flags.clockTolerance))}`);
+  }
   let Redis: typeof import('ioredis').Redis;
   let RedisRevocationStore: typeof import('@tollgate/redis').RedisRevocationStore;
   try {
@@ -86,7 +91,7 @@ export async function revokeInRedis(flags: Pick<RevokeFlags, 'redis' | 'prefix'>
   try {
     await client.connect();
     const store = new RedisRevocationStore({ client, ...(flags.prefix === undefined ? {} : { prefix: flags.prefix }), timeoutMs: 3000 });
-    return await revoke(store, target);
+    return await revoke(store, target, clockTolerance === undefined ? {} : { clockTolerance });
   } catch (error) {
     if (error instanceof AuditInputError) throw error;
     throw new AuditInputError(`could not revoke: ${printable(messageOf(error))}`);

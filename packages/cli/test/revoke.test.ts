@@ -99,6 +99,15 @@ describe('tollgate revoke', () => {
     await expect(redis.pttl(prefix + revocationKey('jti', jti, idp.issuer))).resolves.toBeGreaterThan(3_500_000);
   });
 
+  it('keeps a token revoked past its exp for --clock-tolerance seconds (default 5)', async () => {
+    const token = await idp.mint({ jti: `tolerant-${randomUUID()}` }, { expiresIn: 60 });
+    const { exp } = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number };
+    expect((await cli(['revoke', '--redis', REDIS_URL, '--prefix', prefix, '--token', token])).stdout).toContain(`until ${new Date((exp + 5) * 1000).toISOString()}`);
+    expect((await cli(['revoke', '--redis', REDIS_URL, '--prefix', prefix, '--token', token, '--clock-tolerance', '120'])).stdout).toContain(`until ${new Date((exp + 120) * 1000).toISOString()}`);
+    const expired = await idp.mint({}, { expiresIn: -60 });
+    expect((await cli(['revoke', '--redis', REDIS_URL, '--prefix', prefix, '--token', expired, '--clock-tolerance', '300'])).stdout).toMatch(/^Revoked the token/);
+  });
+
   it('says that nothing was written for a token that can no longer be accepted', async () => {
     const jti = `expired-${randomUUID()}`;
     const result = await cli(['revoke', '--redis', REDIS_URL, '--prefix', prefix, '--token', await idp.mint({ jti }, { expiresIn: -60 })]);
@@ -126,6 +135,7 @@ describe('tollgate revoke', () => {
   it.each([
     [['--token', 'a.b.c', '--issuer', 'https://a.example'], /--issuer goes with --jti or --subject/],
     [['--subject', 's', '--issuer', ''], /--issuer must not be empty/],
+    [['--subject', 's', '--clock-tolerance', '5s'], /--clock-tolerance must be a whole number/],
     [['--jti', 'x'], /--expires/],
     [['--token', 'a', '--subject', 'b'], /exactly one/],
     [[], /exactly one/],

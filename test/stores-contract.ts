@@ -155,6 +155,64 @@ export function revocationStoreContract(name: string, makeStore: MakeStore<Revoc
       await expect(harness.store.isRevoked({ jti: `y-${id}` })).resolves.toBe(false);
     });
 
+    it('never shortens a token entry: a later revocation with an earlier expiresAt changes nothing', async () => {
+      const harness = current();
+      const { store } = harness;
+      await store.revokeToken(`jti-${id}`, new Date(harness.now() + 3_600_000));
+      await store.revokeToken(`jti-${id}`, new Date(harness.now() + SHORT_MS));
+      await harness.elapse(SHORT_MS * 2);
+      await expect(store.isRevoked({ jti: `jti-${id}` })).resolves.toBe(true);
+    });
+
+    it('extends a token entry when a later revocation reaches further', async () => {
+      const harness = current();
+      const { store } = harness;
+      await store.revokeToken(`jti-${id}`, new Date(harness.now() + SHORT_MS));
+      await store.revokeToken(`jti-${id}`, new Date(harness.now() + 3_600_000));
+      await harness.elapse(SHORT_MS * 2);
+      await expect(store.isRevoked({ jti: `jti-${id}` })).resolves.toBe(true);
+    });
+
+    it('scopes entries to their issuer: the same jti or sub of another issuer is not revoked', async () => {
+      const harness = current();
+      const { store } = harness;
+      const cutoff = harness.now();
+      await store.revokeToken(`jti-${id}`, new Date(cutoff + 60_000), 'https://a.example');
+      await store.revokeSubject(`user-${id}`, new Date(cutoff), 'https://a.example');
+      const iat = seconds(cutoff) - 60;
+      await expect(store.isRevoked({ iss: 'https://a.example', jti: `jti-${id}` })).resolves.toBe(true);
+      await expect(store.isRevoked({ iss: 'https://a.example', sub: `user-${id}`, iat })).resolves.toBe(true);
+      await expect(store.isRevoked({ iss: 'https://b.example', jti: `jti-${id}` })).resolves.toBe(false);
+      await expect(store.isRevoked({ iss: 'https://b.example', sub: `user-${id}`, iat })).resolves.toBe(false);
+      await expect(store.isRevoked({ jti: `jti-${id}`, sub: `user-${id}`, iat })).resolves.toBe(false);
+    });
+
+    it('applies an entry without issuer to the tokens of every issuer', async () => {
+      const harness = current();
+      const cutoff = harness.now();
+      await harness.store.revokeToken(`jti-${id}`, new Date(cutoff + 60_000));
+      await harness.store.revokeSubject(`user-${id}`, new Date(cutoff));
+      await expect(harness.store.isRevoked({ iss: 'https://a.example', jti: `jti-${id}` })).resolves.toBe(true);
+      await expect(harness.store.isRevoked({ iss: 'https://b.example', sub: `user-${id}`, iat: seconds(cutoff) - 60 })).resolves.toBe(true);
+    });
+
+    it('cannot be confused by separators in issuers and values, by an issuer named *, or by long values', async () => {
+      const harness = current();
+      const { store } = harness;
+      const later = new Date(harness.now() + 60_000);
+      await store.revokeToken(`b:${id}`, later, 'a');
+      await store.revokeToken(`x-${id}`, later, '*');
+      const long = 'j'.repeat(300);
+      await store.revokeToken(`${long}1-${id}`, later, 'a');
+      await expect(store.isRevoked({ iss: 'a', jti: `b:${id}` })).resolves.toBe(true);
+      await expect(store.isRevoked({ iss: 'a:b', jti: id })).resolves.toBe(false);
+      await expect(store.isRevoked({ iss: `a:b:${id}`, jti: '' })).resolves.toBe(false);
+      await expect(store.isRevoked({ iss: 'c', jti: `x-${id}` })).resolves.toBe(false);
+      await expect(store.isRevoked({ iss: '*', jti: `x-${id}` })).resolves.toBe(true);
+      await expect(store.isRevoked({ iss: 'a', jti: `${long}1-${id}` })).resolves.toBe(true);
+      await expect(store.isRevoked({ iss: 'a', jti: `${long}2-${id}` })).resolves.toBe(false);
+    });
+
     it('rejects an invalid Date instead of revoking nothing', async () => {
       const { store } = current();
       await expect(store.revokeToken(`jti-${id}`, new Date(Number.NaN))).rejects.toThrow(TypeError);

@@ -160,7 +160,9 @@ export function createProgram(context: CliContext, onExit: (code: number) => voi
     .option('--expires <time>', "the token's exp: ISO 8601 or seconds since the epoch")
     .option('--subject <sub>', 'revoke every token of this subject issued before --before')
     .option('--before <time>', 'the cut-off for --subject (default now)')
-    .addHelpText('after', '\nExit codes: 0 written, 2 the options or Redis could not be used.')
+    .option('--issuer <iss>', 'scope --jti or --subject to this issuer (default: every issuer)')
+    .option('--clock-tolerance <seconds>', "keep a token revoked this long past its exp: the apps' clockTolerance (default 5)")
+    .addHelpText('after', '\nExit codes: 0 written (or nothing to write: the token has expired), 2 the options or Redis could not be used.')
     .action(async (flags: RevokeFlags) => {
       const target = revocationTarget(flags); // usage errors first, before waiting on stdin
       const resolved = flags.token === '-' ? { token: await tokenFromStdin(context.readStdin) } : target;

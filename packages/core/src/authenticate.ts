@@ -114,7 +114,7 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
     let revoked: boolean;
     try {
       const { jti, sub, iat } = auth.claims;
-      revoked = await store.isRevoked({ jti: stringClaim(jti), sub: stringClaim(sub), iat: typeof iat === 'number' ? iat : undefined });
+      revoked = await store.isRevoked({ iss: auth.issuer, jti: stringClaim(jti), sub: stringClaim(sub), iat: typeof iat === 'number' ? iat : undefined });
     } catch (error) {
       throw new TollgateError('temporarily_unavailable', 'The revocation list cannot be checked right now', { reason: 'store_unavailable', headers: { 'Retry-After': '1' }, cause: error });
     }

@@ -10,6 +10,7 @@ export { createClaimsGuard, type ClaimsCheck } from './authorize/claims-check.js
 export { defineGuard, notAuthenticated, type Guard } from './authorize/guard.js';
 export type { MaybePromise } from './promised.js';
 export { TollgateError, isTollgateError, type TollgateErrorOptions } from './errors/errors.js';
+export { LibraryErrorSummary } from './errors/library-cause.js';
 export { ERROR_TABLE, type RejectionReason, type TollgateErrorCode } from './errors/error-codes.js';
 export { buildChallenge, type Challenge } from './errors/challenge.js';
 export { assertKnownOptions, nonNegative, setupError, TollgateSetupError, type SetupErrorCode } from './errors/setup-error.js';
@@ -19,6 +20,7 @@ export {
   type AuthenticatePolicy, type ClaimsPolicy, type PolicyDescriptor, type RateLimitPolicy, type ReplayPolicy, type RolesPolicy, type RouteDescription, type ScopesPolicy,
 } from './policy/policy.js';
 export { assertRevocationTime, MemoryRevocationStore, StoreFullError, type RevocationStore, type RevocationSubject } from './revocation/revocation.js';
+export { isBeforeCutoff, revocationKey, revocationKeysOf, type RevocationKind } from './revocation/revocation-key.js';
 export { fingerprint } from './fingerprint.js';
 export { isPreflight, requestPath, type TollgateRequest } from './extract/request.js';
 export { problemBody, type ProblemBody } from './errors/problem.js';
@@ -28,7 +30,7 @@ export { createProtector, type ProtectOptions, type Protector } from './policy/p
 export { isPublicPath } from './policy/policy.js';
 export { currentDpopNonce, verifyDpopProof } from './dpop/dpop.js';
 export { parseDpopOptions, type DpopNonceOptions, type DpopOptions, type ParsedDpopOptions } from './dpop/dpop-options.js';
-export { revoke, type RevocationRecord, type RevocationTarget } from './revocation/revoke.js';
+export { revoke, type RevocationRecord, type RevocationTarget, type RevokeOptions } from './revocation/revoke.js';
 export { createRateLimiter, parseRateLimitOptions, type ParsedRateLimitOptions, type RateLimitDecision, type RateLimiter, type RateLimitInfo, type RateLimitKey, type RateLimitLimit, type RateLimitLogger, type RateLimitOptions } from './limits/rate-limit.js';
 export { MemoryRateLimitStore, type ClientRateLimitInfo, type MemoryRateLimitStoreOptions, type RateLimitStore, type RateLimitStoreInitOptions } from './limits/rate-limit-store.js';
 export { createReplayGuard, type ReplayOptions } from './replay/replay.js';

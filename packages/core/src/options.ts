@@ -2,7 +2,7 @@ import type { AuditSink } from './monitoring/audit.js';
 import type { Challenge } from './errors/challenge.js';
 import { parseClaimPath, type ClaimReader } from './authorize/claims.js';
 import type { TokenLocations } from './extract/extract.js';
-import { createKeySource, type KeySource, type KeySourceOptions } from './verify/key-source.js';
+import { createKeySource, type KeySource, type KeySourceContext, type KeySourceOptions } from './verify/key-source.js';
 import { assertKnownOptions, nonNegative, setupError, stringList } from './errors/setup-error.js';
 import type { RevocationStore } from './revocation/revocation.js';
 import { parseDpopOptions, type DpopOptions, type ParsedDpopOptions } from './dpop/dpop-options.js';
@@ -97,13 +97,13 @@ function claimReader(value: unknown, name: string): ClaimReader | undefined {
   return parseClaimPath(value, name);
 }
 
-function parseIssuer(options: IssuerOptions, name: string, fetchImpl: typeof fetch | undefined): ParsedIssuer {
+function parseIssuer(options: IssuerOptions, name: string, world: Pick<KeySourceContext, 'fetch' | 'now'>): ParsedIssuer {
   assertKnownOptions(options, ISSUER_KEYS, name);
   if (options.issuer === undefined) setupError('ERR_TOLLGATE_NO_ISSUER', `${name}: issuer is required`);
   if (options.audience === undefined) setupError('ERR_TOLLGATE_NO_AUDIENCE', `${name}: audience is required`);
   const issuers = stringList(options.issuer, `${name}.issuer`);
   const audiences = stringList(options.audience, `${name}.audience`, { allowSpaces: true });
-  const keySource = createKeySource(options, { name, issuer: issuers.length === 1 ? issuers[0] : undefined, fetch: fetchImpl });
+  const keySource = createKeySource(options, { name, issuer: issuers.length === 1 ? issuers[0] : undefined, ...world });
   return Object.freeze({ issuers, audiences, keySource });
 }
 
@@ -150,16 +150,17 @@ export function parseAuthenticateOptions(options: AuthenticateOptions): ParsedAu
   if (options.now !== undefined && typeof options.now !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', 'now must be a function');
   if (options.audit !== undefined && typeof options.audit !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', 'audit must be a function');
 
+  const world = { fetch: options.fetch, now: options.now ?? Date.now };
   const topLevel = ISSUER_KEYS.filter((k) => options[k] !== undefined);
   let issuers: ParsedIssuer[];
   if (options.issuers !== undefined) {
     if (topLevel.length > 0) setupError('ERR_TOLLGATE_INVALID_OPTION', `authenticate: set issuers or ${topLevel.join(', ')}, not both`);
     if (!Array.isArray(options.issuers) || options.issuers.length === 0) setupError('ERR_TOLLGATE_EMPTY_LIST', 'authenticate: issuers must not be empty');
-    issuers = options.issuers.map((o: IssuerOptions, i: number) => parseIssuer(o, `issuers[${i}]`, options.fetch));
+    issuers = options.issuers.map((o: IssuerOptions, i: number) => parseIssuer(o, `issuers[${i}]`, world));
   } else {
     const single: Record<string, unknown> = {};
     for (const k of topLevel) single[k] = options[k];
-    issuers = [parseIssuer(single as unknown as IssuerOptions, 'authenticate', options.fetch)];
+    issuers = [parseIssuer(single as unknown as IssuerOptions, 'authenticate', world)];
   }
   const byIssuer = new Map<string, ParsedIssuer>();
   for (const issuer of issuers) {

@@ -279,6 +279,18 @@ describe('createRateLimiter', () => {
       }
     });
 
+    it('give a store storeTimeoutMs to answer, then fail closed with the 503', async () => {
+      const store: RateLimitStore = { increment: () => new Promise(() => { /* never */ }), decrement() {}, resetKey() {} };
+      const limiter = createRateLimiter({ limit: 5, windowMs: 1000, store, storeTimeoutMs: 50 });
+      const error = await limiter.check(await authFor()).then(() => undefined, (e: unknown) => e as TollgateError);
+      expect(error).toMatchObject({ status: 503, reason: 'store_unavailable' });
+      expect((error!.cause as Error).message).toMatch(/did not answer within 50 ms/);
+    });
+
+    it.each([0, -1, 1.5, '100'])('refuse storeTimeoutMs %p at setup', (storeTimeoutMs) => {
+      expect(() => createRateLimiter({ limit: 5, windowMs: 1000, storeTimeoutMs: storeTimeoutMs as number })).toThrow(expect.objectContaining({ code: 'ERR_TOLLGATE_INVALID_OPTION' }));
+    });
+
     it.each<[string, unknown]>([
       ['no count', { resetTime: new Date() }],
       ['a zero count', { totalHits: 0, resetTime: new Date() }],

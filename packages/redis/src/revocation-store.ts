@@ -1,6 +1,13 @@
-import { assertRevocationTime, type RevocationStore, type RevocationSubject } from '@tollgate/core';
+import { assertRevocationTime, isBeforeCutoff, revocationKey, revocationKeysOf, type RevocationStore, type RevocationSubject } from '@tollgate/core';
 import type { SendCommand } from './client.js';
 import { parseRedisStoreOptions, type RedisStoreOptions } from './options.js';
+
+// Extends a token entry to ARGV[1] ms from now unless it already lives at least that long, in one
+// atomic step: a second revocation (a forged token with an earlier exp) can never shorten it.
+// PTTL is -2 for a missing key (written) and -1 for one without expiry (kept: it lives forever).
+const EXTEND_ENTRY = `local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 or (ttl >= 0 and ttl < tonumber(ARGV[1])) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) return 1 end
+return 0`;
 
 // Keeps the later of the stored cut-off and the new one in one atomic step, so two admins
 // revoking at once can never lower a cut-off (GET then SET from the app could).
@@ -13,11 +20,13 @@ const assertTime = (value: Date, name: string): number => assertRevocationTime(v
 /**
  * A {@link RevocationStore} on Redis, shared by every instance of the app.
  *
- * A revoked token is the key `prefix + 'jti:' + jti`, expiring (`PX`) when the token does. A
- * revoked subject is the key `prefix + 'sub:' + subject` holding the cut-off in ms; it has no
- * expiry, like the memory store's (delete it to lift the revocation). `isRevoked` costs one
- * round trip: one `MGET` of both keys. Default prefix `tollgate:revoked:`. On Redis Cluster,
- * put a hash tag in the prefix (`tollgate:{revoked}:`) so both keys share a slot.
+ * Keys are `prefix` plus core's `revocationKey`: `jti:*:<jti>` for a token revoked under every
+ * issuer, `jti:i<length>:<issuer>:<jti>` for one issuer, and `sub:…` alike for subjects. A token
+ * entry expires (`PX`) when the token can no longer be accepted, and is only ever extended, by
+ * one Lua script. A subject entry holds the cut-off in ms, only ever raised, and has no expiry,
+ * like the memory store's (delete it to lift the revocation). `isRevoked` costs one round trip:
+ * one `MGET` of the token's and its subject's keys. Default prefix `tollgate:revoked:`. On Redis
+ * Cluster, put a hash tag in the prefix (`tollgate:{revoked}:`) so all keys share a slot.
  */
 export class RedisRevocationStore implements RevocationStore {
   readonly #send: SendCommand;
@@ -29,31 +38,27 @@ export class RedisRevocationStore implements RevocationStore {
     this.#prefix = parsed.prefix;
   }
 
-  async revokeToken(jti: string, expiresAt: Date): Promise<void> {
+  async revokeToken(jti: string, expiresAt: Date, issuer?: string): Promise<void> {
+    const key = this.#prefix + revocationKey('jti', jti, issuer);
     const ttl = Math.ceil(assertTime(expiresAt, 'revokeToken: expiresAt') - Date.now());
     if (ttl <= 0) return; // the token is dead already
-    await this.#send(['SET', `${this.#prefix}jti:${jti}`, '1', 'PX', String(ttl)]);
+    await this.#send(['EVAL', EXTEND_ENTRY, '1', key, String(ttl)]);
   }
 
-  async revokeSubject(subject: string, issuedBefore: Date): Promise<void> {
+  async revokeSubject(subject: string, issuedBefore: Date, issuer?: string): Promise<void> {
+    const key = this.#prefix + revocationKey('sub', subject, issuer);
     const cutoff = assertTime(issuedBefore, 'revokeSubject: issuedBefore');
-    await this.#send(['EVAL', RAISE_CUTOFF, '1', `${this.#prefix}sub:${subject}`, String(cutoff)]);
+    await this.#send(['EVAL', RAISE_CUTOFF, '1', key, String(cutoff)]);
   }
 
   async isRevoked(claims: RevocationSubject): Promise<boolean> {
-    const { jti, sub, iat } = claims;
-    if (jti === undefined && sub === undefined) return false;
-    const keys: string[] = [];
-    if (jti !== undefined) keys.push(`${this.#prefix}jti:${jti}`);
-    if (sub !== undefined) keys.push(`${this.#prefix}sub:${sub}`);
-    const reply = await this.#send(['MGET', ...keys]); // both keys, one round trip
+    const { jti, sub } = revocationKeysOf(claims);
+    const keys = [...jti, ...sub].map((key) => this.#prefix + key);
+    if (keys.length === 0) return false;
+    const reply = await this.#send(['MGET', ...keys]); // every key, one round trip
     if (!Array.isArray(reply) || reply.length !== keys.length) throw new TypeError('Redis answered MGET with an unexpected reply');
     const values = reply as unknown[];
-    if (jti !== undefined && values.shift() !== null) return true;
-    const cutoff = values[0];
-    if (sub === undefined || cutoff === null || cutoff === undefined) return false;
-    const before = Number(String(cutoff));
-    // Fail closed: an unreadable cut-off revokes, as does a token without iat.
-    return !Number.isFinite(before) || typeof iat !== 'number' || iat * 1000 < before;
+    if (values.slice(0, jti.length).some((value) => value !== null)) return true;
+    return values.slice(jti.length).some((value) => value !== null && value !== undefined && isBeforeCutoff(Number(String(value)), claims.iat));
   }
 }

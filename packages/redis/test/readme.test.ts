@@ -10,7 +10,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { decodeJwt } from 'jose';
-import { revoke } from '@tollgate/core';
+import { revocationKey, revoke } from '@tollgate/core';
 import { createTestIssuer, type TestIssuer } from '@tollgate/testing';
 import { RedisRevocationStore } from '../src/revocation-store.js';
 import type { RedisNonceStore } from '../src/nonce-store.js';
@@ -82,7 +82,7 @@ describe('README', () => {
 
     // Revoked by another process (here, the test) through the same Redis.
     const stolen = await idp.mint();
-    written.push(`tollgate:revoked:jti:${String(decodeJwt(stolen).jti)}`);
+    written.push(`tollgate:revoked:${revocationKey('jti', String(decodeJwt(stolen).jti), idp.issuer)}`);
     await revoke(new RedisRevocationStore({ client: redis }), { token: stolen });
     const revoked = await del(stolen);
     expect(revoked.status).toBe(401);

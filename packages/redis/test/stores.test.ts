@@ -88,20 +88,34 @@ describe('RedisRevocationStore on Redis', () => {
     const { client, commands } = recording(ioredis);
     const store = new RedisRevocationStore({ client, prefix: RUN });
     await expect(store.isRevoked({ jti: 'j1', sub: 's1', iat: 1 })).resolves.toBe(false);
-    expect(commands).toEqual([['MGET', `${RUN}jti:j1`, `${RUN}sub:s1`]]);
+    expect(commands).toEqual([['MGET', `${RUN}jti:*:j1`, `${RUN}sub:*:s1`]]);
   });
 
-  it('writes a token revocation that Redis expires at expiresAt, and a subject cut-off in one EVAL', async () => {
+  it('checks a token of an issuer with one MGET of its issuer\'s keys and the keys for every issuer', async () => {
+    const { client, commands } = recording(ioredis);
+    const store = new RedisRevocationStore({ client, prefix: RUN });
+    await expect(store.isRevoked({ iss: 'https://id:1', jti: 'j1', sub: 's1', iat: 1 })).resolves.toBe(false);
+    expect(commands).toEqual([['MGET', `${RUN}jti:i12:https://id:1:j1`, `${RUN}jti:*:j1`, `${RUN}sub:i12:https://id:1:s1`, `${RUN}sub:*:s1`]]);
+  });
+
+  it('keeps a token entry\'s expiry when a forged revocation of the same jti says it ends in a second', async () => {
+    const store = new RedisRevocationStore({ client: ioredis, prefix: RUN });
+    await store.revokeToken('stolen', new Date(Date.now() + 3_600_000), 'https://id');
+    await store.revokeToken('stolen', new Date(Date.now() + 1000), 'https://id');
+    await expect(ioredis.pttl(`${RUN}jti:i10:https://id:stolen`)).resolves.toBeGreaterThan(3_500_000);
+  });
+
+  it('writes a token revocation that Redis expires at expiresAt, and a subject cut-off, each in one EVAL', async () => {
     const { client, commands } = recording(ioredis);
     const store = new RedisRevocationStore({ client, prefix: RUN });
     await store.revokeToken('j2', new Date(Date.now() + 30_000));
-    const pttl = await ioredis.pttl(`${RUN}jti:j2`);
+    const pttl = await ioredis.pttl(`${RUN}jti:*:j2`);
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(30_000);
     const cutoff = Date.now();
     await store.revokeSubject('s2', new Date(cutoff));
-    expect(commands.map((c) => c[0])).toEqual(['SET', 'EVAL']);
-    await expect(ioredis.get(`${RUN}sub:s2`)).resolves.toBe(String(cutoff));
+    expect(commands.map((c) => c[0])).toEqual(['EVAL', 'EVAL']);
+    await expect(ioredis.get(`${RUN}sub:*:s2`)).resolves.toBe(String(cutoff));
   });
 
   it('never lowers a cut-off under concurrent revocations', async () => {
@@ -114,7 +128,7 @@ describe('RedisRevocationStore on Redis', () => {
 
   it('fails closed on an unreadable cut-off', async () => {
     const prefix = `${RUN}${randomUUID()}:`;
-    await ioredis.set(`${prefix}sub:mangled`, 'not-a-number');
+    await ioredis.set(`${prefix}sub:*:mangled`, 'not-a-number');
     const store = new RedisRevocationStore({ client: ioredis, prefix });
     await expect(store.isRevoked({ sub: 'mangled', iat: Math.floor(Date.now() / 1000) })).resolves.toBe(true);
   });
@@ -123,9 +137,9 @@ describe('RedisRevocationStore on Redis', () => {
     const jti = `${RUN}default`;
     await new RedisRevocationStore({ client: ioredis }).revokeToken(jti, new Date(Date.now() + 10_000));
     try {
-      await expect(ioredis.exists(`tollgate:revoked:jti:${jti}`)).resolves.toBe(1);
+      await expect(ioredis.exists(`tollgate:revoked:jti:*:${jti}`)).resolves.toBe(1);
     } finally {
-      await ioredis.del(`tollgate:revoked:jti:${jti}`);
+      await ioredis.del(`tollgate:revoked:jti:*:${jti}`);
     }
   });
 });

@@ -1,5 +1,6 @@
 import { ERROR_TABLE, type RejectionReason, type TollgateErrorCode } from './error-codes.js';
 import { buildChallenge, type Challenge } from './challenge.js';
+import { libraryCause } from './library-cause.js';
 
 /** Options shared by every {@link TollgateError}. */
 export interface TollgateErrorOptions {
@@ -11,7 +12,10 @@ export interface TollgateErrorOptions {
   challenge?: Challenge | Challenge[];
   /** Scopes the route needs, for `insufficient_scope`. */
   scopes?: readonly string[];
-  /** The underlying error, usually a `jose` error. Never shown to clients. */
+  /**
+   * The underlying error. Never shown to clients. A `jose` error is kept only as a
+   * `LibraryErrorSummary` (code, claim, message), never with the claims it carries.
+   */
   cause?: unknown;
 }
 
@@ -21,7 +25,8 @@ export interface TollgateErrorOptions {
  *
  * `message` and `description` are safe to show a client: they never contain the token, a key
  * or a stack. `stack` carries no frames, since these are expected outcomes, not bugs; the
- * underlying `cause` keeps its own stack for server-side debugging.
+ * underlying `cause` keeps its own stack for server-side debugging, except a `jose` error,
+ * summarised to its code and claim name so that no token's claims reach a log.
  */
 export class TollgateError extends Error {
   override readonly name: string = 'TollgateError';
@@ -43,7 +48,7 @@ export class TollgateError extends Error {
   readonly expose = true;
 
   constructor(code: TollgateErrorCode, description: string, options: TollgateErrorOptions) {
-    super(description, options.cause === undefined ? undefined : { cause: options.cause });
+    super(description, options.cause === undefined ? undefined : { cause: libraryCause(options.cause) });
     const { status } = ERROR_TABLE[code];
     this.status = status;
     this.statusCode = status;

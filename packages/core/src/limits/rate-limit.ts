@@ -54,6 +54,11 @@ export interface RateLimitOptions {
   passOnStoreError?: boolean;
   /** Put before every key, to namespace limiters that share one backend. Default `''`. */
   prefix?: string;
+  /**
+   * Milliseconds a store call may take before the request gets the store-failure answer (503,
+   * or a pass under `passOnStoreError`), as for the Redis stores. Default 250.
+   */
+  storeTimeoutMs?: number;
 }
 
 /** Options of `rateLimitPerToken`, validated, defaulted and frozen. */
@@ -64,6 +69,7 @@ export interface ParsedRateLimitOptions {
   readonly store: RateLimitStore;
   readonly passOnStoreError: boolean;
   readonly prefix: string;
+  readonly storeTimeoutMs: number;
 }
 
 /** One request's standing in its window. Same shape as express-rate-limit's `req.rateLimit`. */
@@ -127,7 +133,7 @@ export interface RateLimiter {
   attempt(auth: AuthContext | undefined, req?: TollgateRequest): MaybePromise<RateLimitDecision>;
 }
 
-const KNOWN = ['limit', 'windowMs', 'key', 'store', 'passOnStoreError', 'prefix'];
+const KNOWN = ['limit', 'windowMs', 'key', 'store', 'passOnStoreError', 'prefix', 'storeTimeoutMs'];
 const KEY_NAMES = ['token', 'subject', 'client'];
 
 // Every store that counts for a limiter: a second limiter on the same object would share its budget.
@@ -163,7 +169,7 @@ function parseStore(value: unknown): RateLimitStore {
 export function parseRateLimitOptions(options: RateLimitOptions): ParsedRateLimitOptions {
   if (typeof options !== 'object' || options === null) setupError('ERR_TOLLGATE_INVALID_OPTION', 'rateLimitPerToken: options are required');
   assertKnownOptions(options, KNOWN, 'rateLimitPerToken');
-  const { limit, windowMs, key = 'token', passOnStoreError = false, prefix = '' } = options;
+  const { limit, windowMs, key = 'token', passOnStoreError = false, prefix = '', storeTimeoutMs = 250 } = options;
   if (limit === undefined) setupError('ERR_TOLLGATE_INVALID_OPTION', 'rateLimitPerToken: limit is required');
   if (typeof limit !== 'function' && !isPositiveInteger(limit)) setupError('ERR_TOLLGATE_INVALID_OPTION', 'rateLimitPerToken: limit must be a positive integer or a function of the auth context');
   if (windowMs === undefined) setupError('ERR_TOLLGATE_INVALID_OPTION', 'rateLimitPerToken: windowMs is required');
@@ -171,8 +177,9 @@ export function parseRateLimitOptions(options: RateLimitOptions): ParsedRateLimi
   if (typeof key !== 'function' && !KEY_NAMES.includes(key)) setupError('ERR_TOLLGATE_INVALID_OPTION', 'rateLimitPerToken: key must be "token", "subject", "client" or a function');
   if (typeof passOnStoreError !== 'boolean') setupError('ERR_TOLLGATE_INVALID_OPTION', 'rateLimitPerToken: passOnStoreError must be a boolean');
   if (typeof prefix !== 'string') setupError('ERR_TOLLGATE_INVALID_OPTION', 'rateLimitPerToken: prefix must be a string');
+  if (!isPositiveInteger(storeTimeoutMs)) setupError('ERR_TOLLGATE_INVALID_OPTION', 'rateLimitPerToken: storeTimeoutMs must be a positive integer (milliseconds)');
   const store = parseStore(options.store);
-  return Object.freeze({ limit, windowMs, key, store, passOnStoreError, prefix });
+  return Object.freeze({ limit, windowMs, key, store, passOnStoreError, prefix, storeTimeoutMs });
 }
 
 /** The `10-in-1min` style name of a draft-8 policy (the naming express-rate-limit uses). */
@@ -247,8 +254,23 @@ function isValidCount(info: unknown): info is ClientRateLimitInfo {
   return isPositiveInteger(totalHits) && (resetTime === undefined || (resetTime instanceof Date && !Number.isNaN(resetTime.getTime())));
 }
 
-/** The store seen through the limiter: init awaited (and retried after a failure), failures as 503s. */
-function guardStore(store: RateLimitStore, windowMs: number): RateLimitStore {
+/**
+ * `pending`, or a rejection once `ms` have passed without an answer: a store that answers slowly
+ * must not hold the request as long.
+ */
+function withinTimeout<T>(pending: PromiseLike<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the rate-limit store did not answer within ${ms} ms`)), ms);
+    timer.unref();
+    Promise.resolve(pending).then(
+      (value) => { clearTimeout(timer); resolve(value); },
+      (error: unknown) => { clearTimeout(timer); reject(error); },
+    );
+  });
+}
+
+/** The store seen through the limiter: init awaited (and retried after a failure), every call within the timeout, failures as 503s. */
+function guardStore(store: RateLimitStore, windowMs: number, timeoutMs: number): RateLimitStore {
   let ready: Promise<void> | undefined;
   let isReady = false;
   const initialise = (): Promise<void> => {
@@ -273,37 +295,33 @@ function guardStore(store: RateLimitStore, windowMs: number): RateLimitStore {
 
   /** One hit: synchronous once the store is ready and answers synchronously (the memory store). */
   function increment(key: string): MaybePromise<ClientRateLimitInfo> {
-    if (!isReady) return initialise().then(() => store.increment(key)).then(validCount, unavailable);
+    if (!isReady) return withinTimeout(initialise().then(() => store.increment(key)), timeoutMs).then(validCount, unavailable);
     let result: MaybePromise<ClientRateLimitInfo>;
     try {
       result = store.increment(key);
     } catch (error) {
       throw storeUnavailable(error);
     }
-    return isThenable(result) ? Promise.resolve(result).then(validCount, unavailable) : validCount(result);
+    return isThenable(result) ? withinTimeout(result, timeoutMs).then(validCount, unavailable) : validCount(result);
   }
 
+  /** One call after init, within the timeout. */
+  const call = <T>(step: () => T | PromiseLike<T>): Promise<T> => withinTimeout(initialise().then(step), timeoutMs);
   const guarded: RateLimitStore = {
     increment,
     async decrement(key) {
-      await initialise();
-      await store.decrement(key);
+      await call(() => store.decrement(key));
     },
     async resetKey(key) {
-      await initialise();
-      await store.resetKey(key);
+      await call(() => store.resetKey(key));
     },
   };
   if (typeof store.get === 'function') {
-    guarded.get = async (key) => {
-      await initialise();
-      return store.get!(key);
-    };
+    guarded.get = (key) => call(() => store.get!(key));
   }
   if (typeof store.resetAll === 'function') {
     guarded.resetAll = async () => {
-      await initialise();
-      await store.resetAll!();
+      await call(() => store.resetAll!());
     };
   }
   if (store.localKeys !== undefined) guarded.localKeys = store.localKeys;
@@ -323,7 +341,7 @@ export function createRateLimiter(input: RateLimitOptions): RateLimiter {
   const options = parseRateLimitOptions(input);
   claimedStores.add(options.store);
   const { windowMs, passOnStoreError, prefix } = options;
-  const store = guardStore(options.store, windowMs);
+  const store = guardStore(options.store, windowMs, options.storeTimeoutMs);
   const logger = consoleLogger;
 
   function keyFor(auth: AuthContext): MaybePromise<string> {

@@ -1,22 +1,25 @@
 import { LRUCache } from 'lru-cache';
 import { storeBounds } from '../errors/setup-error.js';
+import { isBeforeCutoff, revocationKey, revocationKeysOf, type RevocationSubject } from './revocation-key.js';
 
-/** The claims a revocation check looks at. */
-export interface RevocationSubject {
-  jti?: string | undefined;
-  sub?: string | undefined;
-  iat?: number | undefined;
-}
+export type { RevocationSubject } from './revocation-key.js';
 
 /**
  * Where revocations are kept. `authenticate({ revocation })` asks it about every verified token.
  * Implementations: {@link MemoryRevocationStore} here, `RedisRevocationStore` in `@tollgate/redis`.
+ *
+ * Every entry is scoped to an `issuer` (a `jti` or `sub` is unique only within its issuer), or,
+ * when `issuer` is left out, applies to the tokens of every issuer. An entry only ever grows:
+ * revoking again can extend a token entry or move a subject cut-off later, never the reverse.
  */
 export interface RevocationStore {
-  /** Revokes one token by `jti`; the entry is forgotten after `expiresAt`, when the token is dead anyway. */
-  revokeToken(jti: string, expiresAt: Date): Promise<void>;
-  /** Revokes every token of `subject` issued (`iat`) before `issuedBefore`. */
-  revokeSubject(subject: string, issuedBefore: Date): Promise<void>;
+  /**
+   * Revokes one token by `jti` until `expiresAt`, when it can no longer be accepted (its `exp`
+   * plus the clock tolerance). A later `expiresAt` extends an entry; an earlier one changes nothing.
+   */
+  revokeToken(jti: string, expiresAt: Date, issuer?: string): Promise<void>;
+  /** Revokes every token of `subject` issued (`iat`) before `issuedBefore`; a cut-off only ever moves later. */
+  revokeSubject(subject: string, issuedBefore: Date, issuer?: string): Promise<void>;
   /** Whether a token is revoked. A token of a revoked subject with no `iat` counts as revoked. */
   isRevoked(claims: RevocationSubject): Promise<boolean>;
 }
@@ -55,30 +58,33 @@ export class MemoryRevocationStore implements RevocationStore {
     this.#tokens = new LRUCache({ max: this.#max, ttlAutopurge: false, ttlResolution: 0, perf: { now: () => this.#now() } });
   }
 
-  async revokeToken(jti: string, expiresAt: Date): Promise<void> {
+  async revokeToken(jti: string, expiresAt: Date, issuer?: string): Promise<void> {
     assertRevocationTime(expiresAt, 'revokeToken: expiresAt');
-    const ttl = expiresAt.getTime() - this.#now();
-    if (ttl <= 0) return;
-    if (!this.#tokens.has(jti) && this.#tokens.size >= this.#max) {
+    const key = revocationKey('jti', jti, issuer);
+    const ttl = Math.ceil(expiresAt.getTime() - this.#now());
+    // Only ever longer: a second revocation (of a forged token with the same jti, say) never shortens the first.
+    if (ttl <= 0 || this.#tokens.getRemainingTTL(key) >= ttl) return;
+    if (!this.#tokens.has(key) && this.#tokens.size >= this.#max) {
       this.#tokens.purgeStale();
       if (this.#tokens.size >= this.#max) throw new StoreFullError('the revocation store is full of live entries');
     }
-    this.#tokens.set(jti, true, { ttl: Math.ceil(ttl) });
+    this.#tokens.set(key, true, { ttl });
   }
 
-  async revokeSubject(subject: string, issuedBefore: Date): Promise<void> {
-    assertRevocationTime(issuedBefore, 'revokeSubject: issuedBefore');
-    const before = issuedBefore.getTime();
-    const current = this.#subjects.get(subject);
+  async revokeSubject(subject: string, issuedBefore: Date, issuer?: string): Promise<void> {
+    const before = assertRevocationTime(issuedBefore, 'revokeSubject: issuedBefore');
+    const key = revocationKey('sub', subject, issuer);
+    const current = this.#subjects.get(key);
     if (current === undefined && this.#subjects.size >= this.#max) throw new StoreFullError('the revocation store is full of subjects');
-    this.#subjects.set(subject, Math.max(current ?? 0, before));
+    this.#subjects.set(key, Math.max(current ?? 0, before));
   }
 
   async isRevoked(claims: RevocationSubject): Promise<boolean> {
-    if (claims.jti !== undefined && this.#tokens.has(claims.jti)) return true;
-    if (claims.sub === undefined) return false;
-    const before = this.#subjects.get(claims.sub);
-    if (before === undefined) return false;
-    return typeof claims.iat !== 'number' || claims.iat * 1000 < before;
+    const keys = revocationKeysOf(claims);
+    if (keys.jti.some((key) => this.#tokens.has(key))) return true;
+    return keys.sub.some((key) => {
+      const cutoff = this.#subjects.get(key);
+      return cutoff !== undefined && isBeforeCutoff(cutoff, claims.iat);
+    });
   }
 }

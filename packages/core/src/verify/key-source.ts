@@ -1,18 +1,28 @@
 import { createPublicKey, KeyObject, type webcrypto } from 'node:crypto';
-import { createLocalJWKSet, createRemoteJWKSet, customFetch, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
 import { minimumSecretLength, parseAlgorithms, type Algorithm } from './algorithms.js';
-import { setupError } from '../errors/setup-error.js';
+import { assertKnownOptions, nonNegative, setupError } from '../errors/setup-error.js';
+import { fetchJson } from './fetch-json.js';
+import { KeySourceUnavailableError } from './key-source-error.js';
+import { createRemoteKeySet, type RemoteKeySetOptions } from './remote-key-set.js';
+
+export { KeySourceUnavailableError } from './key-source-error.js';
 
 type CryptoKey = webcrypto.CryptoKey;
 
 /** How a remote JWKS is fetched. */
 export interface JwksFetchOptions {
-  /** Abort a JWKS request after this many ms. Default 5000. */
+  /** Abort a JWKS (or discovery) request, body included, after this many ms. Default 5000. */
   timeoutMs?: number;
-  /** After a fetch, an unknown `kid` triggers no new fetch for this many ms. Default 30000. */
+  /** After a fetch, successful or failed, no new fetch for this many ms (an unknown `kid` waits too). Default 30000. */
   cooldownMs?: number;
   /** A fetched set is trusted for this many ms before it is refreshed. Default 600000. */
   cacheMaxAgeMs?: number;
+  /**
+   * While refreshing fails, the last good set keeps serving for this many ms past
+   * `cacheMaxAgeMs`; after that, 503 until the issuer answers. 0 turns it off. Default 3600000.
+   */
+  staleIfErrorMs?: number;
   /** Extra request headers. */
   headers?: Record<string, string>;
 }
@@ -33,11 +43,6 @@ export interface KeySourceOptions {
   jwksOptions?: JwksFetchOptions;
   /** The allow-list of JWS algorithms. Default: derived from the key, or `['RS256']` for a remote set. */
   algorithms?: readonly string[];
-}
-
-/** Thrown by a key source that cannot be reached; verification answers 503 for it. */
-export class KeySourceUnavailableError extends Error {
-  override readonly name = 'KeySourceUnavailableError';
 }
 
 /** A resolved key source, ready for `jwtVerify`. */
@@ -124,21 +129,29 @@ function algorithmsOfSet(jwks: JSONWebKeySet): Algorithm[] {
   return algs.size > 0 ? [...algs] : ['RS256'];
 }
 
-function remoteSet(url: URL, options: JwksFetchOptions, fetchImpl: Fetch | undefined) {
-  return createRemoteJWKSet(url, {
-    timeoutDuration: options.timeoutMs ?? 5000,
-    cooldownDuration: options.cooldownMs ?? 30_000,
-    cacheMaxAge: options.cacheMaxAgeMs ?? 600_000,
-    ...(options.headers === undefined ? {} : { headers: options.headers }),
-    ...(fetchImpl === undefined ? {} : { [customFetch]: fetchImpl }),
+/** Validates `jwksOptions` once, at setup, and fills in the defaults. */
+function parseFetchOptions(value: JwksFetchOptions | undefined, name: string, context: KeySourceContext): RemoteKeySetOptions {
+  const options = value ?? {};
+  if (typeof options !== 'object' || options === null) return setupError('ERR_TOLLGATE_INVALID_OPTION', `${name} must be an object`);
+  assertKnownOptions(options, ['timeoutMs', 'cooldownMs', 'cacheMaxAgeMs', 'staleIfErrorMs', 'headers'], name);
+  const timeoutMs = nonNegative(options.timeoutMs, `${name}.timeoutMs`, 5000);
+  if (timeoutMs === 0) setupError('ERR_TOLLGATE_INVALID_OPTION', `${name}.timeoutMs must be positive`);
+  if (options.headers !== undefined && (typeof options.headers !== 'object' || options.headers === null)) setupError('ERR_TOLLGATE_INVALID_OPTION', `${name}.headers must be an object`);
+  return Object.freeze({
+    timeoutMs,
+    cooldownMs: nonNegative(options.cooldownMs, `${name}.cooldownMs`, 30_000),
+    cacheMaxAgeMs: nonNegative(options.cacheMaxAgeMs, `${name}.cacheMaxAgeMs`, 600_000),
+    staleIfErrorMs: nonNegative(options.staleIfErrorMs, `${name}.staleIfErrorMs`, 3_600_000),
+    ...(options.headers === undefined ? {} : { headers: { ...options.headers } }),
+    fetch: context.fetch ?? ((input: Parameters<Fetch>[0], init?: Parameters<Fetch>[1]) => globalThis.fetch(input, init)),
+    now: context.now,
   });
 }
 
-async function discoverJwksUri(issuer: string, timeoutMs: number, fetchImpl: Fetch): Promise<URL> {
+async function discoverJwksUri(issuer: string, options: RemoteKeySetOptions): Promise<URL> {
   const url = new URL(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`);
-  const response = await fetchImpl(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-  if (response.status !== 200) throw new KeySourceUnavailableError(`discovery answered ${response.status}`);
-  const metadata = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
+  const metadata = (await fetchJson(url, { what: 'discovery', timeoutMs: options.timeoutMs, mediaTypes: ['application/json'], fetch: options.fetch })) as { issuer?: unknown; jwks_uri?: unknown } | null;
+  if (typeof metadata !== 'object' || metadata === null) throw new KeySourceUnavailableError('discovery metadata is not a JSON object');
   // RFC 8414 §3.3 / OIDC Discovery §4.3: the metadata must name the issuer it was fetched for.
   if (metadata.issuer !== issuer) throw new KeySourceUnavailableError('discovery metadata names another issuer');
   if (typeof metadata.jwks_uri !== 'string') throw new KeySourceUnavailableError('discovery metadata has no jwks_uri');
@@ -153,21 +166,29 @@ function guarded(getKey: JWTVerifyGetKey): JWTVerifyGetKey {
     try {
       return await getKey(header, token);
     } catch (error) {
-      if (isTokenProblem(error)) throw error;
+      if (isTokenProblem(error) || error instanceof KeySourceUnavailableError) throw error;
       throw new KeySourceUnavailableError('the key source could not be reached', { cause: error });
     }
   };
+}
+
+/** What a key source needs from `authenticate`: its name in messages, the issuer (for discovery), the network and the clock. */
+export interface KeySourceContext {
+  name: string;
+  issuer: string | undefined;
+  fetch: Fetch | undefined;
+  now: () => number;
 }
 
 /**
  * Resolves the one key source of an issuer into what `jwtVerify` needs, checking that its
  * algorithm allow-list fits the kind of key.
  */
-export function createKeySource(options: KeySourceOptions, context: { name: string; issuer: string | undefined; fetch: Fetch | undefined }): KeySource {
+export function createKeySource(options: KeySourceOptions, context: KeySourceContext): KeySource {
   const given = (['jwksUri', 'jwks', 'publicKey', 'secret', 'discovery'] as const).filter((k) => options[k] !== undefined && options[k] !== false);
   if (given.length === 0) setupError('ERR_TOLLGATE_NO_KEY_SOURCE', `${context.name}: set one of jwksUri, jwks, publicKey, secret or discovery`);
   if (given.length > 1) setupError('ERR_TOLLGATE_MULTIPLE_KEY_SOURCES', `${context.name}: set only one of ${given.join(', ')}`);
-  const fetchOptions = options.jwksOptions ?? {};
+  const fetchOptions = parseFetchOptions(options.jwksOptions, `${context.name}.jwksOptions`, context);
   const algName = `${context.name}.algorithms`;
 
   if (options.secret !== undefined) {
@@ -202,29 +223,28 @@ export function createKeySource(options: KeySourceOptions, context: { name: stri
       return setupError('ERR_TOLLGATE_INVALID_OPTION', `${context.name}.jwksUri is not a URL`);
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') setupError('ERR_TOLLGATE_INVALID_OPTION', `${context.name}.jwksUri must be http(s)`);
-    const set = remoteSet(url, fetchOptions, context.fetch);
-    return { kind: 'asymmetric', algorithms, key: guarded(set), warmup: () => set.reload() };
+    const set = createRemoteKeySet(url, fetchOptions);
+    return { kind: 'asymmetric', algorithms, key: guarded(set.getKey), warmup: () => set.reload() };
   }
   // discovery
   const issuer = context.issuer;
   if (issuer === undefined) return setupError('ERR_TOLLGATE_INVALID_OPTION', `${context.name}.discovery needs exactly one issuer`);
-  const fetchImpl = context.fetch ?? globalThis.fetch;
   // A failed discovery is retried only after the cooldown, so an outage is not hammered.
-  let pending: Promise<ReturnType<typeof remoteSet>> | undefined;
+  let pending: Promise<ReturnType<typeof createRemoteKeySet>> | undefined;
   let retryAt = 0;
   const resolveSet = () => {
-    if (pending === undefined || (retryAt !== 0 && Date.now() >= retryAt)) {
+    if (pending === undefined || (retryAt !== 0 && fetchOptions.now() >= retryAt)) {
       retryAt = 0;
-      pending = discoverJwksUri(issuer, fetchOptions.timeoutMs ?? 5000, fetchImpl).then(
-        (uri) => remoteSet(uri, fetchOptions, context.fetch),
+      pending = discoverJwksUri(issuer, fetchOptions).then(
+        (uri) => createRemoteKeySet(uri, fetchOptions),
         (error: unknown) => {
-          retryAt = Date.now() + (fetchOptions.cooldownMs ?? 30_000);
+          retryAt = fetchOptions.now() + fetchOptions.cooldownMs;
           throw error;
         },
       );
     }
     return pending;
   };
-  const getKey: JWTVerifyGetKey = async (header, token) => (await resolveSet())(header, token);
+  const getKey: JWTVerifyGetKey = async (header, token) => (await resolveSet()).getKey(header, token);
   return { kind: 'asymmetric', algorithms, key: guarded(getKey), warmup: async () => (await resolveSet()).reload() };
 }

@@ -1,4 +1,4 @@
-import { decodeJwt, jwtVerify, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult, type ProtectedHeaderParameters } from 'jose';
+import { decodeJwt, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult, type ProtectedHeaderParameters } from 'jose';
 import type { RejectionReason } from '../errors/error-codes.js';
 import { TollgateError } from '../errors/errors.js';
 import { KeySourceUnavailableError, type KeySource } from './key-source.js';
@@ -81,6 +81,24 @@ function fromJoseError(error: unknown, challenges: readonly Challenge[]): Tollga
     default:
       return invalidToken('malformed_token', 'The access token is malformed', challenges, error);
   }
+}
+
+/**
+ * Several keys of the set fit the token (a `kid` listed twice, or no `kid` and several keys of
+ * its algorithm): jose hands them over one by one, each already filtered by the header's `alg`
+ * (checked against the allow-list) and key type. The first whose signature holds verifies it.
+ */
+async function verifyWithCandidates(token: string, candidates: AsyncIterable<CryptoKey>, checks: JWTVerifyOptions, challenges: readonly Challenge[]): Promise<JWTVerifyResult> {
+  let failure: unknown = candidates;
+  for await (const candidate of candidates) {
+    try {
+      return await jwtVerify(token, candidate, checks);
+    } catch (error) {
+      if ((error as { code?: unknown } | null)?.code !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') throw fromJoseError(error, challenges);
+      failure = error;
+    }
+  }
+  throw fromJoseError(failure, challenges);
 }
 
 // jwtVerify's options and key depend only on the issuer and the authenticator: built once, not per request.
@@ -176,7 +194,14 @@ export async function verifyToken(token: string, options: ParsedAuthenticateOpti
     // The same call either way: jose's overloads take a key or a resolver, not the union of both.
     result = typeof key === 'function' ? await jwtVerify(token, key, checks) : await jwtVerify(token, key, checks);
   } catch (error) {
-    throw fromJoseError(error, challenges);
+    if ((error as { code?: unknown } | null)?.code !== 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') throw fromJoseError(error, challenges);
+    result = await verifyWithCandidates(token, error as AsyncIterable<CryptoKey>, checks, challenges);
+  }
+  // jose checks iat only under maxTokenAge. A token issued in the future would outlive a subject
+  // cut-off set now ("log out everywhere"), so it is refused whatever the options.
+  const { iat } = result.payload;
+  if (typeof iat === 'number' && iat * 1000 > options.now() + options.clockTolerance * 1000) {
+    throw invalidToken('not_yet_valid', 'The access token was issued in the future', challenges);
   }
   const header = result.protectedHeader;
   // A key set's resolver has refused these already; a single key is asked no questions, so here.

@@ -8,6 +8,7 @@ import {
 import { metricsEndpoint as expressMetrics } from '@tollgate/express';
 import { metricsEndpoint as koaMetrics } from '@tollgate/koa';
 import { createTestIssuer, type TestIssuer } from '@tollgate/testing';
+import { anomalyStoreContract } from '../../../test/anomaly-store-contract.js';
 
 let idp: TestIssuer;
 beforeAll(async () => { idp = await createTestIssuer(); });
@@ -67,6 +68,11 @@ describe('clientKey', () => {
     expect(clientKey('not-an-address')).not.toBe(key);
     expect(clientKey('not-an-address')).toBe(clientKey('not-an-address'));
   });
+});
+
+anomalyStoreContract('MemoryAnomalyStore', () => {
+  let clock = 1_000_000;
+  return { store: new MemoryAnomalyStore(), now: () => clock, elapse: async (ms) => { clock += ms; } };
 });
 
 describe('MemoryAnomalyStore', () => {

@@ -4,6 +4,7 @@
  * only, and the text never carries a token, subject, key id, address or path.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { combineSinks, MemoryRevocationStore, revoke, tollgateMetrics, type AuditEvent } from '@tollgate/core';
 import * as tollgateExpress from '@tollgate/express';
@@ -100,5 +101,16 @@ describe.each(eachFramework)('%s: metrics', (name, framework: Framework) => {
     expect(sample(text, 'tollgate_store_errors_total{store="revocation"}')).toBe(1);
     expect(sample(text, 'tollgate_key_fetches_total{outcome="http_error"}')).toBe(1);
     expect(sample(text, 'tollgate_decisions_total{decision="deny",reason="temporarily_unavailable",scheme="none"}')).toBe(2);
+  });
+});
+
+describe('README', () => {
+  it('lists every metric tollgateMetrics() registers, and no other', async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Metrics and anomaly signals'));
+    const table = section.slice(section.indexOf('| metric |'), section.indexOf('\n\n', section.indexOf('| metric |')));
+    const listed = table.split('\n').slice(2).map((line) => /^\| `(\w+)`/.exec(line)?.[1]);
+    const registered = (await tollgateMetrics().registry.getMetricsAsJSON()).map((m) => m.name);
+    expect(listed.sort()).toEqual(registered.sort());
   });
 });

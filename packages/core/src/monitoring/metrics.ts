@@ -57,15 +57,26 @@ export function tollgateMetrics(options: TollgateMetricsOptions = {}): TollgateM
   const storeErrors = new Counter({ name: 'tollgate_store_errors_total', help: 'Failures of the shared stores, by store', labelNames: ['store'] as const, registers });
   const anomalies = new Counter({ name: 'tollgate_anomalies_total', help: 'Anomaly signals raised, by kind', labelNames: ['kind'] as const, registers });
 
+  // The labelled children, looked up once per label set: the allow path stays a Map lookup and an add.
+  const decisionChildren = new Map<string, Counter.Internal>();
+  const decision = (outcome: 'allow' | 'deny', reason: string, scheme: string) => {
+    const key = `${outcome} ${reason} ${scheme}`;
+    let child = decisionChildren.get(key);
+    if (child === undefined) decisionChildren.set(key, child = decisions.labels({ decision: outcome, reason, scheme }));
+    return child;
+  };
+  const hit = duration.labels({ cache: 'hit' });
+  const miss = duration.labels({ cache: 'miss' });
+
   function tollgateMetricsSink(event: AuditEvent): void {
     switch (event.type) {
       case 'authenticated':
-        decisions.inc({ decision: 'allow', reason: 'none', scheme: label(SCHEMES, event.scheme) });
-        if (event.duration !== undefined) duration.observe({ cache: event.cached ? 'hit' : 'miss' }, event.duration);
+        decision('allow', 'none', label(SCHEMES, event.scheme)).inc();
+        if (event.duration !== undefined) (event.cached ? hit : miss).observe(event.duration);
         break;
       case 'rejected':
       case 'forbidden':
-        decisions.inc({ decision: 'deny', reason: codeLabel(event.code), scheme: event.scheme === undefined ? 'none' : label(SCHEMES, event.scheme) });
+        decision('deny', codeLabel(event.code), event.scheme === undefined ? 'none' : label(SCHEMES, event.scheme)).inc();
         if (event.type === 'rejected' && event.reason === 'store_unavailable') storeErrors.inc({ store: label(STORES, event.store) });
         break;
       case 'store-error':

@@ -6,6 +6,8 @@ import { importFromRoot } from './lib/root.mjs';
 
 export const ROUTE = '/orders';
 export const SCOPE = 'orders:read';
+/** Where the monitored rows serve their metrics (checked before they are measured). */
+export const METRICS_ROUTE = '/metrics';
 /** High enough never to trip during a run (the limiter still counts every request). */
 export const RATE_LIMIT = 1_000_000_000;
 export const WINDOW_MS = 60_000;
@@ -76,22 +78,46 @@ async function redisRateLimitStore(ctx, client, name) {
   return new RedisStore({ sendCommand: (...args) => client.sendCommand(args), prefix: `${ctx.prefix}rl:${name}:` });
 }
 
-async function expressFullStack(ctx, counters, { alg = 'RS256', cache, redisLimit = false, replay = false } = {}) {
-  const { authenticate, preventReplay, rateLimitPerToken, requireScopes } = await import('@tollgate/express');
+/**
+ * Metrics and anomaly signals as a monitored app runs them (issue 17): `tollgateMetrics()` as the
+ * audit sink (so `authenticate` also times itself), `clientsPerToken` reported and
+ * `failuresPerClient` counted, in memory or in `RedisAnomalyStore`. Every bench request comes
+ * from 127.0.0.1 with its own pool token, so nothing trips: the rows measure the bookkeeping.
+ */
+async function monitoring(ctx, redis) {
+  const { tollgateMetrics } = await import('@tollgate/core');
+  const metrics = tollgateMetrics();
+  let store;
+  if (redis !== undefined) {
+    const { RedisAnomalyStore } = await import('@tollgate/redis');
+    store = new RedisAnomalyStore({ client: redis, prefix: `${ctx.prefix}anomaly:` });
+  }
+  const anomalies = {
+    ...(store === undefined ? {} : { store }),
+    clientsPerToken: { max: 3, windowMs: WINDOW_MS, action: 'report' },
+    failuresPerClient: { max: 1000, windowMs: WINDOW_MS, blockMs: WINDOW_MS },
+  };
+  return { metrics, options: { audit: metrics.sink, anomalies } };
+}
+
+async function expressFullStack(ctx, counters, { alg = 'RS256', cache, redisLimit = false, replay = false, monitored = false } = {}) {
+  const { authenticate, metricsEndpoint, preventReplay, rateLimitPerToken, requireScopes } = await import('@tollgate/express');
   let redis;
   const guards = [];
-  if (redisLimit || replay) redis = await countedRedis(ctx, counters);
+  if (redisLimit || replay || monitored === 'redis') redis = await countedRedis(ctx, counters);
   if (replay) {
     const { RedisNonceStore } = await import('@tollgate/redis');
     guards.push(preventReplay({ store: new RedisNonceStore({ client: redis, prefix: `${ctx.prefix}nonce:` }) }));
   }
   const store = redisLimit ? await redisRateLimitStore(ctx, redis, 'express') : undefined;
+  const watched = monitored === false ? undefined : await monitoring(ctx, monitored === 'redis' ? redis : undefined);
   const built = await expressServer(
-    authenticate(tollgateOptions(ctx.issuers[alg], cache === undefined ? {} : { cache })),
+    authenticate(tollgateOptions(ctx.issuers[alg], { ...(cache === undefined ? {} : { cache }), ...watched?.options })),
     requireScopes(SCOPE),
     ...guards,
     rateLimitPerToken({ limit: RATE_LIMIT, windowMs: WINDOW_MS, ...(store === undefined ? {} : { store }) }),
   );
+  if (watched !== undefined) built.handler.get(METRICS_ROUTE, metricsEndpoint(watched.metrics));
   return { ...built, close: async () => redis?.destroy() };
 }
 
@@ -236,6 +262,15 @@ export const TARGETS = [
     build: (ctx, counters) => expressFullStack(ctx, counters, { redisLimit: true, replay: true }),
   },
   {
+    id: 'tg-express-full-monitored', label: 'Tollgate Express full stack + metrics + anomaly signals (memory)', framework: 'express', rateLimited: true, monitored: true,
+    build: (ctx, counters) => expressFullStack(ctx, counters, { monitored: 'memory' }),
+  },
+  {
+    id: 'tg-express-full-monitored-redis', label: 'Tollgate Express full stack + metrics + anomaly signals in Redis (RedisAnomalyStore)', framework: 'express',
+    rateLimited: true, monitored: true, redis: true,
+    build: (ctx, counters) => expressFullStack(ctx, counters, { monitored: 'redis' }),
+  },
+  {
     id: 'koa-bare', label: 'bare Koa 3 + @koa/router', framework: 'koa', bare: true,
     async build() {
       const { app, router } = await koaApp();
@@ -251,6 +286,19 @@ export const TARGETS = [
       const { app, router } = await koaApp();
       router.get(ROUTE, authenticate(tollgateOptions(ctx.issuers.RS256)), requireScopes(SCOPE),
         rateLimitPerToken({ limit: RATE_LIMIT, windowMs: WINDOW_MS }), koaHandler);
+      app.use(router.routes());
+      return { handler: app.callback() };
+    },
+  },
+  {
+    id: 'tg-koa-full-monitored', label: 'Tollgate Koa full stack + metrics + anomaly signals (memory)', framework: 'koa', rateLimited: true, monitored: true,
+    async build(ctx) {
+      const { authenticate, metricsEndpoint, rateLimitPerToken, requireScopes } = await import('@tollgate/koa');
+      const watched = await monitoring(ctx);
+      const { app, router } = await koaApp();
+      router.get(ROUTE, authenticate(tollgateOptions(ctx.issuers.RS256, watched.options)), requireScopes(SCOPE),
+        rateLimitPerToken({ limit: RATE_LIMIT, windowMs: WINDOW_MS }), koaHandler);
+      router.get(METRICS_ROUTE, metricsEndpoint(watched.metrics));
       app.use(router.routes());
       return { handler: app.callback() };
     },

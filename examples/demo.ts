@@ -1,6 +1,7 @@
 /**
  * `npm start`: the orders API protected by Tollgate, with the embedded dev issuer.
  * Prints ready-to-paste curl commands with freshly minted tokens, and the route report.
+ * Serves Prometheus metrics on /metrics; anomaly signals are on (a failure burst blocks a client).
  *
  *   npm start                     Express on PORT (default 3000)
  *   npm start -- --koa            the Koa example instead
@@ -9,27 +10,39 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTestIssuer } from '@tollgate/testing';
-import type { RouteDescription } from '@tollgate/core';
+import { tollgateMetrics, type AuthenticateOptions, type RouteDescription } from '@tollgate/core';
 
 const args = new Set(process.argv.slice(2));
 const framework = args.has('--koa') ? 'koa' : 'express';
 const check = args.has('--check');
 
 const idp = await createTestIssuer({ audience: 'https://api.tollgate.test' });
-const auth = idp.authenticateOptions();
+const metrics = tollgateMetrics();
+// Anomaly signals on: more than 5 failed authentications from one address in a minute block it
+// for a minute; a token seen from more than 3 addresses is reported (see /metrics).
+const auth: AuthenticateOptions = {
+  ...idp.authenticateOptions(),
+  audit: metrics.sink,
+  anomalies: { failuresPerClient: { max: 5, windowMs: 60_000, blockMs: 60_000 }, clientsPerToken: { max: 3, windowMs: 60_000, action: 'report' } },
+};
 
 let listen: (port: number) => Server;
 let routes: RouteDescription[];
 if (framework === 'koa') {
   const { createApp } = await import('./koa-app.js');
-  const { describeRoutes } = await import('@tollgate/koa');
+  const { describeRoutes, metricsEndpoint } = await import('@tollgate/koa');
+  const { default: Router } = await import('@koa/router');
   const app = createApp(auth);
+  app.proxy = true; // the demo's clients are on loopback: X-Forwarded-For stands for the address a proxy saw
+  app.use(new Router().get('/metrics', metricsEndpoint(metrics)).routes());
   listen = (port) => app.listen(port, '127.0.0.1');
   routes = describeRoutes(app);
 } else {
   const { createApp } = await import('./express-app.js');
-  const { describeRoutes } = await import('@tollgate/express');
+  const { describeRoutes, metricsEndpoint } = await import('@tollgate/express');
   const app = createApp(auth);
+  app.set('trust proxy', 'loopback'); // X-Forwarded-For from loopback stands for the address a proxy saw
+  app.get('/metrics', metricsEndpoint(metrics));
   listen = (port) => app.listen(port, '127.0.0.1');
   routes = describeRoutes(app);
 }
@@ -69,7 +82,13 @@ const examples: { what: string; method: string; path: string; token?: string; ex
   { what: 'the same one-time token again: replayed', method: 'DELETE', path: '/v1/orders/1', token: tokens.admin, expect: 401 },
   { what: 'expired token', method: 'GET', path: '/v1/orders', token: tokens.expired, expect: 401 },
   { what: 'token for another audience', method: 'GET', path: '/v1/orders', token: tokens.otherAudience, expect: 401 },
+  { what: 'Prometheus metrics of every decision above', method: 'GET', path: '/metrics', expect: 200 },
 ];
+
+// A guesser at 203.0.113.9 (as a proxy would forward it): 5 failures are answered 401, the 6th
+// passes max and blocks the address, so the 7th is a 429 before any verification work.
+const BURST = { from: '203.0.113.9', statuses: [401, 401, 401, 401, 401, 401, 429] };
+const burstCurl = `for i in $(seq ${BURST.statuses.length}); do curl -s -o /dev/null -w '%{http_code} ' -H 'X-Forwarded-For: ${BURST.from}' -H 'Authorization: Bearer guessed.token.value' ${base}/v1/orders; done; echo`;
 
 function curl(e: (typeof examples)[number]): string {
   const method = e.method === 'GET' ? '' : ` -X ${e.method}`;
@@ -105,11 +124,22 @@ if (check) {
     if (!ok) failed++;
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${response.status} ${e.method} ${e.path}  (${e.what}; expected ${e.expect})`);
   }
+  for (const [i, expected] of BURST.statuses.entries()) {
+    const response = await fetch(`${base}/v1/orders`, { headers: { authorization: 'Bearer guessed.token.value', 'x-forwarded-for': BURST.from } });
+    const ok = response.status === expected;
+    if (!ok) failed++;
+    console.log(`${ok ? 'ok  ' : 'FAIL'} ${response.status} GET /v1/orders  (failure burst from ${BURST.from}, attempt ${i + 1}; expected ${expected})`);
+  }
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const burst = /tollgate_anomalies_total\{kind="failure-burst"\} 1\b/.test(text);
+  if (!burst) failed++;
+  console.log(`${burst ? 'ok  ' : 'FAIL'} /metrics counts the failure burst (tollgate_anomalies_total{kind="failure-burst"} 1)`);
   server.close();
   await idp.close();
   process.exitCode = failed === 0 ? 0 : 1;
 } else {
   for (const e of examples) console.log(`# ${e.what} (expect ${e.expect})\n${curl(e)}\n`);
+  console.log(`# a failure burst: a guesser from ${BURST.from} is blocked (expect ${BURST.statuses.join(' ')}; then see tollgate_anomalies_total on /metrics)\n${burstCurl}\n`);
   console.log('Press Ctrl+C to stop.');
   const stop = () => {
     server.close();

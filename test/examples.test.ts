@@ -32,6 +32,6 @@ describe('the example apps', () => {
     const { stdout } = await run(tsx, ['examples/demo.ts', '--check', ...extra], { cwd: new URL('..', import.meta.url).pathname, timeout: 60_000 });
     expect(stdout).toContain('OPEN');
     expect(stdout).not.toContain('FAIL');
-    expect(stdout.match(/^ok /gm)).toHaveLength(11);
+    expect(stdout.match(/^ok /gm)).toHaveLength(20);
   });
 });

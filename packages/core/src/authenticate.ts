@@ -1,4 +1,6 @@
-import { auditBase, emitAudit } from './monitoring/audit.js';
+import { auditBase, emitAudit, rejection, wantsMetrics } from './monitoring/audit.js';
+import { createAnomalyWatch } from './monitoring/anomalies.js';
+import { withKeyFetchEvents } from './monitoring/key-fetches.js';
 import { readRoles, readScopes } from './authorize/claims.js';
 import type { AuthContext } from './context.js';
 import { isTollgateError, TollgateError } from './errors/errors.js';
@@ -12,7 +14,7 @@ import { verifyToken } from './verify/verify.js';
 import { bindAuditSink } from './authorize/guard.js';
 import { currentDpopNonce, verifyDpopProof, type DpopContext } from './dpop/dpop.js';
 import { ProofQuota } from './dpop/proof-quota.js';
-import { promised, type MaybePromise } from './promised.js';
+import { isThenable, promised, type MaybePromise } from './promised.js';
 
 /** The framework-free heart of `authenticate`, shared by every adapter. */
 export interface Authenticator {
@@ -54,11 +56,14 @@ function describe(options: ParsedAuthenticateOptions): AuthenticatePolicy {
  * once; a misconfiguration throws a `TypeError` with an `ERR_TOLLGATE_*` code.
  */
 export function createAuthenticator(input: AuthenticateOptions): Authenticator {
-  const options = parseAuthenticateOptions(input);
+  const options = parseAuthenticateOptions(withKeyFetchEvents(input));
   const cache = options.cache === false ? undefined : new TokenCache(options.cache.max, options.cache.ttl);
   const extractOptions: ExtractOptions = { locations: options.tokenLocations, dpop: options.dpop !== undefined, maxTokenLength: options.maxTokenLength, challenges: options.challenges };
   const tolerance = options.clockTolerance * 1000;
-  const { audit } = options;
+  const watch = options.anomalies === undefined ? undefined : createAnomalyWatch(options.anomalies, { audit: options.audit, now: options.now, challengesFor: options.challengesFor });
+  const audit = watch === undefined ? options.audit : watch.sink;
+  // Durations are measured only for a metrics sink: no clock reads on the hot path otherwise.
+  const timed = wantsMetrics(audit);
   const dpop: DpopContext | undefined = options.dpop === undefined
     ? undefined
     : {
@@ -116,7 +121,7 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
       const { jti, sub, iat } = auth.claims;
       revoked = await store.isRevoked({ iss: auth.issuer, jti: stringClaim(jti), sub: stringClaim(sub), iat: typeof iat === 'number' ? iat : undefined });
     } catch (error) {
-      throw new TollgateError('temporarily_unavailable', 'The revocation list cannot be checked right now', { reason: 'store_unavailable', headers: { 'Retry-After': '1' }, cause: error });
+      throw new TollgateError('temporarily_unavailable', 'The revocation list cannot be checked right now', { reason: 'store_unavailable', store: 'revocation', headers: { 'Retry-After': '1' }, cause: error });
     }
     if (revoked) throw new TollgateError('invalid_token', 'The access token was revoked', { reason: 'revoked', challenge: [...options.challengesFor(auth.scheme)] });
   }
@@ -141,9 +146,18 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
     return presented === 'DPoP' || auth.jkt !== undefined || options.dpop?.required === true;
   }
 
-  function accepted(req: TollgateRequest, auth: AuthContext, cached: boolean): AuthContext {
-    if (audit !== undefined) emitAudit(audit, { ...auditBase(req, options.now(), auth), type: 'authenticated', scopes: auth.scopes, cached });
+  function reportAccepted(req: TollgateRequest, auth: AuthContext, cached: boolean, started: number): AuthContext {
+    if (audit !== undefined) {
+      const duration = timed ? { duration: (performance.now() - started) / 1000 } : {};
+      emitAudit(audit, { ...auditBase(req, options.now(), auth), type: 'authenticated', scopes: auth.scopes, cached, ...duration });
+    }
     return auth;
+  }
+
+  /** A credential passed every check: the anomaly watch may still deny it (many clients). */
+  function accepted(req: TollgateRequest, auth: AuthContext, cached: boolean, started: number): MaybePromise<AuthContext> {
+    const seen = watch?.seen(req, auth);
+    return isThenable(seen) ? seen.then(() => reportAccepted(req, auth, cached, started)) : reportAccepted(req, auth, cached, started);
   }
 
   /** The error a client sees, reported; `token` is given once the token passed the syntax check. */
@@ -154,13 +168,13 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
       : new TollgateError('invalid_token', 'The access token could not be verified', { reason: 'malformed_token', challenge: [...options.challengesFor('Bearer')], cause: caught });
     if (audit !== undefined) {
       const who = token === undefined ? undefined : { fingerprint: fingerprint(token) };
-      emitAudit(audit, { ...auditBase(req, options.now(), who), type: 'rejected', status: error.status, code: error.code, reason: error.reason });
+      emitAudit(audit, { ...auditBase(req, options.now(), who), ...rejection(error) });
     }
     return error;
   }
 
   /** Everything past a plain cache hit: syntax, signature and claims on a miss, then DPoP and revocation. */
-  async function complete(req: TollgateRequest, found: ExtractedToken, hit: AuthContext | undefined, now: number): Promise<AuthContext> {
+  async function complete(req: TollgateRequest, found: ExtractedToken, hit: AuthContext | undefined, now: number, started: number): Promise<AuthContext> {
     let checked = hit === undefined ? undefined : found.token;
     try {
       let auth = hit;
@@ -171,13 +185,13 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
       }
       if (needsBinding(auth, found.scheme)) await checkBinding(req, auth, found.scheme);
       if (options.revocation !== undefined) await checkRevocation(auth);
-      return accepted(req, auth, hit !== undefined);
+      return await accepted(req, auth, hit !== undefined, started);
     } catch (caught) {
       throw rejected(req, caught, checked);
     }
   }
 
-  function attempt(req: TollgateRequest): MaybePromise<AuthContext> {
+  function attemptToken(req: TollgateRequest, started: number): MaybePromise<AuthContext> {
     let found: ExtractedToken | undefined;
     let now: number;
     let hit: AuthContext | undefined;
@@ -191,11 +205,21 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
       now = options.now();
       hit = cache?.get(found.token, now);
       if (hit !== undefined && isStale(hit, now)) hit = undefined;
-      if (hit !== undefined && !needsBinding(hit, found.scheme) && options.revocation === undefined) return accepted(req, hit, true);
+      if (hit !== undefined && !needsBinding(hit, found.scheme) && options.revocation === undefined) {
+        const result = accepted(req, hit, true, started);
+        const token = found.token;
+        return isThenable(result) ? result.then(undefined, (caught: unknown) => { throw rejected(req, caught, token); }) : result;
+      }
     } catch (caught) {
-      throw rejected(req, caught, undefined);
+      throw rejected(req, caught, hit === undefined ? undefined : found?.token);
     }
-    return complete(req, found, hit, now);
+    return complete(req, found, hit, now, started);
+  }
+
+  function attempt(req: TollgateRequest): MaybePromise<AuthContext> {
+    const started = timed ? performance.now() : 0;
+    if (watch === undefined) return attemptToken(req, started);
+    return watch.guard(req, () => attemptToken(req, started), (error) => rejected(req, error, undefined));
   }
 
   return Object.freeze({

@@ -9,12 +9,19 @@ export { createRoleGuard } from './authorize/roles.js';
 export { createClaimsGuard, type ClaimsCheck } from './authorize/claims-check.js';
 export { defineGuard, notAuthenticated, type Guard } from './authorize/guard.js';
 export type { MaybePromise } from './promised.js';
-export { TollgateError, isTollgateError, type TollgateErrorOptions } from './errors/errors.js';
+export { TollgateError, isTollgateError, type StoreKind, type TollgateErrorOptions } from './errors/errors.js';
 export { LibraryErrorSummary } from './errors/library-cause.js';
 export { ERROR_TABLE, type RejectionReason, type TollgateErrorCode } from './errors/error-codes.js';
 export { buildChallenge, type Challenge } from './errors/challenge.js';
 export { assertKnownOptions, nonNegative, setupError, TollgateSetupError, type SetupErrorCode } from './errors/setup-error.js';
-export { emitAudit, pinoAuditSink, type AuditEvent, type AuditSink, type AuthenticatedEvent, type ForbiddenEvent, type LevelLogger, type RejectedEvent } from './monitoring/audit.js';
+export {
+  combineSinks, emitAudit, markMetricsSink, metricsHooks, pinoAuditSink, wantsMetrics,
+  type AnomalyEvent, type AnomalyKind, type AuditEvent, type AuditSink, type AuthenticatedEvent, type ForbiddenEvent, type KeyFetchOutcome, type LevelLogger, type MetricsHooks, type RejectedEvent, type StoreErrorEvent,
+} from './monitoring/audit.js';
+export { metricsRegistry, tollgateMetrics, type TollgateMetrics, type TollgateMetricsOptions } from './monitoring/metrics.js';
+export { parseAnomalyOptions, type AnomalyOptions, type ParsedAnomalyOptions } from './monitoring/anomalies.js';
+export { MemoryAnomalyStore, type AnomalyStore, type ClientWindow, type FailureWindow, type MemoryAnomalyStoreOptions } from './monitoring/anomaly-store.js';
+export { clientKey } from './monitoring/client-address.js';
 export {
   attachPolicy, authenticatesPath, describeRoute, joinPaths, POLICY, readPolicy,
   type AuthenticatePolicy, type ClaimsPolicy, type PolicyDescriptor, type RateLimitPolicy, type ReplayPolicy, type RolesPolicy, type RouteDescription, type ScopesPolicy,

@@ -6,6 +6,7 @@ import { createKeySource, type KeySource, type KeySourceContext, type KeySourceO
 import { assertKnownOptions, nonNegative, setupError, stringList } from './errors/setup-error.js';
 import type { RevocationStore } from './revocation/revocation.js';
 import { parseDpopOptions, type DpopOptions, type ParsedDpopOptions } from './dpop/dpop-options.js';
+import { parseAnomalyOptions, type AnomalyOptions, type ParsedAnomalyOptions } from './monitoring/anomalies.js';
 
 /** One trusted issuer: who it is, whom its tokens are for, and how to check them. */
 export interface IssuerOptions extends KeySourceOptions {
@@ -47,6 +48,8 @@ export interface AuthenticateOptions extends Partial<IssuerOptions> {
   revocation?: RevocationStore;
   /** DPoP (RFC 9449): sender-constrained tokens with per-request proofs. Default off. */
   dpop?: DpopOptions;
+  /** Signals of stolen or guessed credentials (many clients per token, failure bursts, revoked reuse). Default off. */
+  anomalies?: AnomalyOptions;
   /** The clock, in ms since the epoch. Default `Date.now`. */
   now?: () => number;
   /** The `fetch` used for JWKS and discovery. Default the global one. */
@@ -78,6 +81,7 @@ export interface ParsedAuthenticateOptions {
   readonly warmup: boolean;
   readonly revocation: RevocationStore | undefined;
   readonly dpop: ParsedDpopOptions | undefined;
+  readonly anomalies: ParsedAnomalyOptions | undefined;
   /** The challenges of a request that sent no token: every accepted scheme, bare. */
   readonly challenges: readonly Challenge[];
   /** The challenges of an error for a request that used `scheme`: that one carries the error. */
@@ -88,7 +92,7 @@ export interface ParsedAuthenticateOptions {
 const ISSUER_KEYS = ['issuer', 'audience', 'jwksUri', 'jwks', 'publicKey', 'secret', 'discovery', 'jwksOptions', 'algorithms'] as const;
 const KNOWN = [
   ...ISSUER_KEYS, 'issuers', 'clockTolerance', 'maxTokenAge', 'requiredClaims', 'typ', 'scopeClaim', 'rolesClaim', 'tokenLocations',
-  'cache', 'audit', 'realm', 'maxTokenLength', 'warmup', 'revocation', 'dpop', 'now', 'fetch',
+  'cache', 'audit', 'realm', 'maxTokenLength', 'warmup', 'revocation', 'dpop', 'anomalies', 'now', 'fetch',
 ];
 
 function claimReader(value: unknown, name: string): ClaimReader | undefined {
@@ -205,6 +209,7 @@ export function parseAuthenticateOptions(options: AuthenticateOptions): ParsedAu
     warmup: options.warmup ?? false,
     revocation: options.revocation,
     dpop,
+    anomalies: options.anomalies === undefined ? undefined : parseAnomalyOptions(options.anomalies),
     challenges,
     challengesFor: (scheme: 'Bearer' | 'DPoP') => byScheme[scheme],
     now: options.now ?? Date.now,

@@ -37,6 +37,11 @@ class ExpressRequestView implements TollgateRequest {
     return (this.#req as { cookies?: unknown }).cookies;
   }
 
+  /** `req.ip`: the socket's address, or a forwarded one only where `trust proxy` trusts the proxy. */
+  get ip(): string | undefined {
+    return this.#req.ip;
+  }
+
   /** The public origin as the app's `trust proxy` setting establishes it (DPoP `htu` checks). */
   get origin(): string | undefined {
     const host = publicHost(this.#req);

@@ -34,6 +34,11 @@ class KoaRequestView implements TollgateRequest {
     return (this.#ctx.request as { body?: unknown }).body;
   }
 
+  /** `ctx.ip`: the socket's address, or `X-Forwarded-For`'s only when `app.proxy` is on. */
+  get ip(): string | undefined {
+    return this.#ctx.ip === '' ? undefined : this.#ctx.ip;
+  }
+
   /** `ctx.protocol` and `ctx.host` follow the app's `proxy` setting. */
   get origin(): string | undefined {
     const host = this.#ctx.host;

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
+import type { IORedisClientLike } from '../src/client.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const REDIS = new URL(REDIS_URL);
@@ -60,4 +61,16 @@ export async function settlesWithin(promise: Promise<unknown>, ms: number): Prom
   const outcome = await Promise.race([promise.then(() => 'resolved' as const, () => 'rejected' as const), pending]);
   clearTimeout(timer);
   return outcome;
+}
+
+/** An ioredis client that records every command it sends. */
+export function recording(client: Redis): { client: IORedisClientLike; commands: string[][] } {
+  const commands: string[][] = [];
+  return {
+    commands,
+    client: {
+      get status() { return client.status; },
+      call: (command, ...args) => { commands.push([command, ...args.map(String)]); return client.call(command, ...args); },
+    },
+  };
 }

@@ -10,9 +10,9 @@ import type { Redis } from 'ioredis';
 import { createReplayGuard, TollgateSetupError } from '@tollgate/core';
 import { RedisNonceStore } from '../src/nonce-store.js';
 import { RedisRevocationStore } from '../src/revocation-store.js';
-import type { IORedisClientLike, RedisClientLike } from '../src/client.js';
+import type { RedisClientLike } from '../src/client.js';
 import { nonceStoreContract, revocationStoreContract } from '../../../test/stores-contract.js';
-import { deleteKeys, ioredisClient, nodeRedisClient, runPrefix, type NodeRedisClient } from './clients.js';
+import { deleteKeys, ioredisClient, nodeRedisClient, recording, runPrefix, type NodeRedisClient } from './clients.js';
 
 const RUN = runPrefix();
 let ioredis: Redis;
@@ -34,18 +34,6 @@ const realTime = { now: Date.now, elapse: (ms: number) => sleep(ms) };
 for (const [name, client] of Object.entries(clients)) {
   nonceStoreContract(`RedisNonceStore (${name})`, () => ({ store: new RedisNonceStore({ client: client(), prefix: `${RUN}${randomUUID()}:` }), ...realTime }));
   revocationStoreContract(`RedisRevocationStore (${name})`, () => ({ store: new RedisRevocationStore({ client: client(), prefix: `${RUN}${randomUUID()}:` }), ...realTime }));
-}
-
-/** An ioredis client that records every command it sends. */
-function recording(client: Redis): { client: IORedisClientLike; commands: string[][] } {
-  const commands: string[][] = [];
-  return {
-    commands,
-    client: {
-      get status() { return client.status; },
-      call: (command, ...args) => { commands.push([command, ...args.map(String)]); return client.call(command, ...args); },
-    },
-  };
 }
 
 describe('RedisNonceStore on Redis', () => {

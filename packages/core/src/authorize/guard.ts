@@ -1,4 +1,4 @@
-import { auditBase, emitAudit, type AuditEvent, type AuditEventBase, type AuditSink } from '../monitoring/audit.js';
+import { auditBase, emitAudit, rejection, type AuditEvent, type AuditEventBase, type AuditSink } from '../monitoring/audit.js';
 import type { AuthContext } from '../context.js';
 import type { RejectionReason } from '../errors/error-codes.js';
 import { TollgateError } from '../errors/errors.js';
@@ -65,6 +65,6 @@ export function forbidden(
 
 /** Reports a refusal of an authenticated request (429, 503) to the auth context's sink, and returns the error. */
 export function reportRejection(auth: AuthContext, req: TollgateRequest, error: TollgateError): TollgateError {
-  report(auth, req, (base) => ({ ...base, type: 'rejected', status: error.status, code: error.code, reason: error.reason }));
+  report(auth, req, (base) => ({ ...base, ...rejection(error) }));
   return error;
 }

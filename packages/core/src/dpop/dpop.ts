@@ -145,7 +145,7 @@ export async function verifyDpopProof(req: TollgateRequest, auth: AuthContext, c
   try {
     first = await context.options.store.claim(`dpop:${jkt}:${jti}`, ttl);
   } catch (error) {
-    throw new TollgateError('temporarily_unavailable', 'DPoP proofs cannot be checked right now', { reason: 'store_unavailable', headers: { 'Retry-After': '1' }, cause: error });
+    throw new TollgateError('temporarily_unavailable', 'DPoP proofs cannot be checked right now', { reason: 'store_unavailable', store: 'dpop', headers: { 'Retry-After': '1' }, cause: error });
   }
   if (!first) throw invalidProof(context, 'replayed', 'The DPoP proof was already used');
 }

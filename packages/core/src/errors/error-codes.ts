@@ -56,5 +56,7 @@ export type RejectionReason =
   | 'dpop_nonce_required'
   | 'dpop_binding_mismatch'
   | 'rate_limited'
+  | 'client_blocked'
+  | 'many_clients'
   | 'key_source_unavailable'
   | 'store_unavailable';

@@ -17,7 +17,12 @@ export interface TollgateErrorOptions {
    * `LibraryErrorSummary` (code, claim, message), never with the claims it carries.
    */
   cause?: unknown;
+  /** For `store_unavailable`: which store failed (audit events and metrics carry it). */
+  store?: StoreKind;
 }
+
+/** The shared stores a request may wait on, as audit events and metrics name them. */
+export type StoreKind = 'revocation' | 'nonce' | 'dpop' | 'rate-limit' | 'anomaly';
 
 /**
  * The one error family of Tollgate. Every refusal is a `TollgateError` whose `status`,
@@ -44,6 +49,8 @@ export class TollgateError extends Error {
   readonly headers: Readonly<Record<string, string>>;
   /** Scopes the route needs (insufficient_scope only). */
   readonly scopes: readonly string[] | undefined;
+  /** For `store_unavailable`: which store failed. */
+  readonly store: StoreKind | undefined;
   /** Always true: the description is meant for the client. */
   readonly expose = true;
 
@@ -56,6 +63,7 @@ export class TollgateError extends Error {
     this.reason = options.reason;
     this.description = description;
     this.scopes = options.scopes;
+    this.store = options.store;
     const headers: Record<string, string> = { ...options.headers };
     if (options.challenge !== undefined) {
       const challenges = Array.isArray(options.challenge) ? options.challenge : [options.challenge];

@@ -19,6 +19,11 @@ export interface TollgateRequest {
    * Used for DPoP `htu` checks when no origin is configured.
    */
   origin?: string;
+  /**
+   * The client's address as the framework's trust-proxy rules give it (Express `req.ip`, Koa
+   * `ctx.ip`): a forwarded header only when the app trusts the proxy. Anomaly signals count by it.
+   */
+  ip?: string;
 }
 
 /** Reads one header as a single string; a repeated header yields `undefined` plus `repeated`. */

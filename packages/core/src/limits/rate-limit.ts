@@ -244,7 +244,7 @@ const consoleLogger: RateLimitLogger = {
 
 function storeUnavailable(cause: unknown): TollgateError {
   return new TollgateError('temporarily_unavailable', 'The rate limit cannot be checked right now', {
-    reason: 'store_unavailable', headers: { 'Retry-After': '1' }, cause,
+    reason: 'store_unavailable', store: 'rate-limit', headers: { 'Retry-After': '1' }, cause,
   });
 }
 

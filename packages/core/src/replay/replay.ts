@@ -64,7 +64,7 @@ export function createReplayGuard(options: ReplayOptions = {}): Guard<ReplayPoli
       first = await store.claim(replayKey(prefix, auth.issuer, jti), Math.ceil(ttl));
     } catch (error) {
       // Fail closed: a store that cannot answer (down, slow, full) never lets a replay through.
-      throw refuse(new TollgateError('temporarily_unavailable', 'Token replays cannot be checked right now', { reason: 'store_unavailable', headers: { 'Retry-After': '1' }, cause: error }));
+      throw refuse(new TollgateError('temporarily_unavailable', 'Token replays cannot be checked right now', { reason: 'store_unavailable', store: 'nonce', headers: { 'Retry-After': '1' }, cause: error }));
     }
     // Only an explicit true is a first use: a store answering anything else never lets a replay through.
     if (first !== true) throw refuse(new TollgateError('invalid_token', 'The access token was already used', { reason: 'replayed', challenge: { scheme: auth.scheme } }));

@@ -1,0 +1,101 @@
+import { LRUCache } from 'lru-cache';
+import type { MaybePromise } from '../promised.js';
+import { storeBounds } from '../errors/setup-error.js';
+
+/** The `clientsPerToken` limits, as a store sees them. */
+export interface ClientWindow {
+  /** Distinct client addresses allowed per token in one window. */
+  readonly max: number;
+  readonly windowMs: number;
+}
+
+/** The `failuresPerClient` limits, as a store sees them. */
+export interface FailureWindow extends ClientWindow {
+  /** How long a client stays blocked once it passed `max` failures in one window. */
+  readonly blockMs: number;
+}
+
+/**
+ * Where `authenticate({ anomalies })` keeps its counts. One instance may serve several
+ * authenticators; a shared implementation (`RedisAnomalyStore`) gives a fleet one picture.
+ * A method may answer synchronously; a throw or rejection is a store failure.
+ */
+export interface AnomalyStore {
+  /**
+   * Records that the token with fingerprint `token` came from `client` in the current window
+   * (`windowMs` long); resolves to the distinct clients counted so far in it (at least up to
+   * `max + 1`; approximate above, for HyperLogLog stores) and whether `client` was new.
+   */
+  addClient(token: string, client: string, window: ClientWindow, now: number): MaybePromise<{ count: number; isNew: boolean }>;
+  /**
+   * Counts one failed authentication from `client`; past `max` in one window the client is
+   * blocked for `blockMs`. Resolves to the failures counted and `blockedMs`: the block this
+   * failure started, 0 for none.
+   */
+  addFailure(client: string, window: FailureWindow, now: number): MaybePromise<{ count: number; blockedMs: number }>;
+  /** Milliseconds `client` stays blocked; 0 when it is not. */
+  blockedFor(client: string, now: number): MaybePromise<number>;
+}
+
+/** Options of {@link MemoryAnomalyStore}. */
+export interface MemoryAnomalyStoreOptions {
+  /** Most tokens, and most client addresses, remembered (each, least recently seen first out). Default 10 000. */
+  max?: number;
+}
+
+interface Clients { readonly window: number; readonly seen: Set<string> }
+interface Failures { windowEnd: number; count: number; blockedUntil: number }
+
+/**
+ * The in-process {@link AnomalyStore}: bounded by `max` tokens and `max` addresses, least
+ * recently seen dropped first, so rotating addresses or tokens cannot grow it. For one
+ * process only; several instances need a shared store to see one count.
+ */
+export class MemoryAnomalyStore implements AnomalyStore {
+  readonly #clients: LRUCache<string, Clients>;
+  readonly #failures: LRUCache<string, Failures>;
+
+  constructor(options: MemoryAnomalyStoreOptions = {}) {
+    const { max } = storeBounds(options, 'MemoryAnomalyStore', 10_000);
+    this.#clients = new LRUCache({ max });
+    this.#failures = new LRUCache({ max });
+  }
+
+  addClient(token: string, client: string, limits: ClientWindow, now: number): { count: number; isNew: boolean } {
+    const window = Math.floor(now / limits.windowMs);
+    let entry = this.#clients.get(token);
+    if (entry === undefined || entry.window !== window) {
+      entry = { window, seen: new Set() };
+      this.#clients.set(token, entry);
+    }
+    // Past max + 1 the answer no longer changes, so the set stops growing there.
+    const isNew = !entry.seen.has(client) && entry.seen.size <= limits.max;
+    if (isNew) entry.seen.add(client);
+    return { count: entry.seen.size, isNew };
+  }
+
+  addFailure(client: string, limits: FailureWindow, now: number): { count: number; blockedMs: number } {
+    let entry = this.#failures.get(client);
+    if (entry === undefined) {
+      entry = { windowEnd: now + limits.windowMs, count: 0, blockedUntil: 0 };
+      this.#failures.set(client, entry);
+    } else if (now >= entry.windowEnd) {
+      entry.windowEnd = now + limits.windowMs;
+      entry.count = 0;
+    }
+    entry.count += 1;
+    if (entry.count <= limits.max) return { count: entry.count, blockedMs: 0 };
+    entry.blockedUntil = now + limits.blockMs;
+    return { count: entry.count, blockedMs: limits.blockMs };
+  }
+
+  blockedFor(client: string, now: number): number {
+    const entry = this.#failures.get(client);
+    return entry === undefined ? 0 : Math.max(0, entry.blockedUntil - now);
+  }
+
+  /** Entries held: tokens plus client addresses. */
+  get size(): number {
+    return this.#clients.size + this.#failures.size;
+  }
+}

@@ -1,0 +1,174 @@
+/** Core monitoring: options checked at setup, client keys, bounded memory, sinks combined, metrics setup. */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Registry } from 'prom-client';
+import {
+  clientKey, combineSinks, createAuthenticator, MemoryAnomalyStore, pinoAuditSink, tollgateMetrics, wantsMetrics, TollgateError,
+  type AnomalyOptions, type AuditEvent, type TollgateRequest,
+} from '@tollgate/core';
+import { metricsEndpoint as expressMetrics } from '@tollgate/express';
+import { metricsEndpoint as koaMetrics } from '@tollgate/koa';
+import { createTestIssuer, type TestIssuer } from '@tollgate/testing';
+import { anomalyStoreContract } from '../../../test/anomaly-store-contract.js';
+
+let idp: TestIssuer;
+beforeAll(async () => { idp = await createTestIssuer(); });
+afterAll(async () => { await idp.close(); });
+
+const setupCode = (make: () => unknown): string | undefined => {
+  try {
+    make();
+    return undefined;
+  } catch (error) {
+    return (error as { code?: string }).code;
+  }
+};
+
+describe('anomalies options', () => {
+  it.each<[string, unknown]>([
+    ['not an object', 5],
+    ['an unknown option', { clientsPerToken: { max: 1, windowMs: 1000 }, maxClients: 3 }],
+    ['an unknown nested option', { clientsPerToken: { max: 1, windowMs: 1000, actoin: 'deny' } }],
+    ['a zero max', { clientsPerToken: { max: 0, windowMs: 1000 } }],
+    ['a fractional window', { failuresPerClient: { max: 1, windowMs: 0.5, blockMs: 1000 } }],
+    ['a missing blockMs', { failuresPerClient: { max: 1, windowMs: 1000 } }],
+    ['an unknown action', { clientsPerToken: { max: 1, windowMs: 1000, action: 'block' } }],
+    ['a store without methods', { store: { addClient: () => 1 } }],
+    ['a non-boolean failClosed', { failClosed: 'yes' }],
+  ])('refuses %s at setup', (_what, anomalies) => {
+    const code = setupCode(() => createAuthenticator({ ...idp.authenticateOptions(), anomalies: anomalies as AnomalyOptions }));
+    expect(code).toMatch(/^ERR_TOLLGATE_(INVALID|UNKNOWN)_OPTION$/);
+  });
+
+  it('refuses a bad MemoryAnomalyStore bound', () => {
+    expect(setupCode(() => new MemoryAnomalyStore({ max: 0 }))).toBe('ERR_TOLLGATE_INVALID_OPTION');
+    expect(setupCode(() => new MemoryAnomalyStore({ maxSize: 5 } as never))).toBe('ERR_TOLLGATE_UNKNOWN_OPTION');
+  });
+});
+
+describe('clientKey', () => {
+  it.each<[string | undefined, string | undefined]>([
+    [undefined, undefined],
+    ['', undefined],
+    ['203.0.113.7', '203.0.113.7'],
+    ['::ffff:203.0.113.7', '203.0.113.7'],
+    ['::FFFF:203.0.113.7', '203.0.113.7'],
+    ['2001:db8:a:b:c:d:e:f', '2001:db8:a:b::/64'],
+    ['2001:DB8:A:B::1', '2001:db8:a:b::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['64:ff9b::192.0.2.1', '64:ff9b:0:0::/64'],
+  ])('%s -> %s', (ip, key) => {
+    expect(clientKey(ip)).toBe(key);
+  });
+
+  it('hashes anything that is not an address, to a short fixed-size key', () => {
+    const key = clientKey(`{evil}${'x'.repeat(10_000)}`);
+    expect(key).toMatch(/^hash:[\w-]{22}$/);
+    expect(clientKey('not-an-address')).not.toBe(key);
+    expect(clientKey('not-an-address')).toBe(clientKey('not-an-address'));
+  });
+});
+
+anomalyStoreContract('MemoryAnomalyStore', () => {
+  let clock = 1_000_000;
+  return { store: new MemoryAnomalyStore(), now: () => clock, elapse: async (ms) => { clock += ms; } };
+});
+
+describe('MemoryAnomalyStore', () => {
+  it('stays bounded under 100,000 distinct client addresses, through an authenticator', async () => {
+    const store = new MemoryAnomalyStore({ max: 1000 });
+    const authenticator = createAuthenticator({ ...idp.authenticateOptions(), anomalies: { store, failuresPerClient: { max: 3, windowMs: 60_000, blockMs: 60_000 } } });
+    const token = await idp.mint();
+    let refused = 0;
+    for (let i = 0; i < 100_000; i += 1) {
+      const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      const req: TollgateRequest = { method: 'GET', url: '/', headers: { authorization: 'Bearer not.a.jwt' }, ip };
+      try {
+        await authenticator.attempt(req);
+      } catch (error) {
+        if (error instanceof TollgateError && error.status === 401) refused += 1;
+      }
+      if (i % 20_000 === 0) {
+        const client: TollgateRequest = { method: 'GET', url: '/', headers: { authorization: `Bearer ${token}` }, ip: `fd00::${i}` };
+        await authenticator.authenticate(client);
+      }
+    }
+    expect(refused).toBe(100_000);
+    expect(store.size).toBeLessThanOrEqual(2000);
+    expect(store.size).toBeGreaterThan(900);
+  }, 60_000);
+
+  it('keeps at most max + 1 addresses per token and reports each new one up to there', () => {
+    const store = new MemoryAnomalyStore();
+    const window = { max: 2, windowMs: 1000 };
+    const seen = ['a', 'b', 'a', 'c', 'd', 'e'].map((c) => store.addClient('t', c, window, 0));
+    expect(seen).toEqual([
+      { count: 1, isNew: true }, { count: 2, isNew: true }, { count: 2, isNew: false }, { count: 3, isNew: true }, { count: 3, isNew: false }, { count: 3, isNew: false },
+    ]);
+    expect(store.addClient('t', 'd', window, 1000)).toEqual({ count: 1, isNew: true }); // the next window
+  });
+
+  it('blocks past max failures in a window, for blockMs', () => {
+    const store = new MemoryAnomalyStore();
+    const limits = { max: 2, windowMs: 1000, blockMs: 5000 };
+    expect([0, 1, 2].map((t) => store.addFailure('c', limits, t))).toEqual([{ count: 1, blockedMs: 0 }, { count: 2, blockedMs: 0 }, { count: 3, blockedMs: 5000 }]);
+    expect(store.blockedFor('c', 3)).toBe(4999);
+    expect(store.blockedFor('c', 5002)).toBe(0);
+    expect(store.addFailure('c', limits, 5003)).toEqual({ count: 1, blockedMs: 0 }); // a new window
+    expect(store.blockedFor('other', 3)).toBe(0);
+  });
+});
+
+describe('sinks and metrics', () => {
+  it('combineSinks hands every event to each sink, even when one throws, and keeps the metrics mark', () => {
+    const got: string[] = [];
+    const metrics = tollgateMetrics();
+    const plain = combineSinks(() => { throw new Error('broken sink'); }, (e) => got.push(e.type));
+    const event: AuditEvent = { type: 'store-error', time: new Date(0).toISOString(), method: 'GET', path: '/', store: 'anomaly' };
+    plain(event);
+    expect(got).toEqual(['store-error']);
+    expect(wantsMetrics(plain)).toBe(false);
+    expect(wantsMetrics(combineSinks(plain, metrics.sink))).toBe(true);
+    expect(setupCode(() => combineSinks(plain, 'nope' as never))).toBe('ERR_TOLLGATE_INVALID_OPTION');
+  });
+
+  it('key fetches that fail to connect are counted as network errors', async () => {
+    const metrics = tollgateMetrics();
+    const refused: typeof fetch = async () => { throw new TypeError('fetch failed'); };
+    const authenticator = createAuthenticator({ ...idp.authenticateOptions(), audit: metrics.sink, fetch: refused });
+    await expect(authenticator.authenticate({ method: 'GET', url: '/', headers: { authorization: `Bearer ${await idp.mint()}` } })).rejects.toMatchObject({ status: 503 });
+    expect(await metrics.registry.metrics()).toContain('tollgate_key_fetches_total{outcome="network_error"} 1');
+  });
+
+  it('tollgateMetrics registers in a given registry once, and checks its options', async () => {
+    const registry = new Registry();
+    const metrics = tollgateMetrics({ registry });
+    expect(metrics.registry).toBe(registry);
+    expect(await registry.metrics()).toContain('tollgate_anomalies_total');
+    expect(setupCode(() => tollgateMetrics({ registry }))).toBe('ERR_TOLLGATE_INVALID_OPTION');
+    expect(setupCode(() => tollgateMetrics({ registry: {} as Registry }))).toBe('ERR_TOLLGATE_INVALID_OPTION');
+    expect(setupCode(() => tollgateMetrics({ register: registry } as never))).toBe('ERR_TOLLGATE_UNKNOWN_OPTION');
+    expect(setupCode(() => expressMetrics({} as never))).toBe('ERR_TOLLGATE_INVALID_OPTION');
+    expect(setupCode(() => koaMetrics(undefined as never))).toBe('ERR_TOLLGATE_INVALID_OPTION');
+  });
+
+  it('an unmarked sink gets no durations', async () => {
+    const events: AuditEvent[] = [];
+    const authenticator = createAuthenticator({ ...idp.authenticateOptions(), audit: (e) => events.push(e) });
+    await authenticator.authenticate({ method: 'GET', url: '/', headers: { authorization: `Bearer ${await idp.mint()}` } });
+    expect(events.map((e) => e.type)).toEqual(['authenticated']);
+    expect(events[0]).not.toHaveProperty('duration');
+  });
+
+  it('pinoAuditSink writes the new events at the right level', () => {
+    const lines: [string, string][] = [];
+    const sink = pinoAuditSink({ info: (_o, msg) => lines.push(['info', msg ?? '']), warn: (_o, msg) => lines.push(['warn', msg ?? '']) });
+    const base = { time: new Date(0).toISOString(), method: 'GET', path: '/' };
+    sink({ ...base, type: 'anomaly', kind: 'failure-burst', action: 'block' });
+    sink({ ...base, type: 'store-error', store: 'anomaly' });
+    sink({ ...base, type: 'authenticated', scopes: [], cached: false });
+    expect(lines.map(([level]) => level)).toEqual(['warn', 'warn', 'info']);
+    expect(lines[0]![1]).toContain('failure-burst');
+  });
+});

@@ -6,6 +6,8 @@ import { createKeySource, type KeySource, type KeySourceOptions } from './verify
 import { assertKnownOptions, nonNegative, setupError, stringList } from './errors/setup-error.js';
 import type { RevocationStore } from './revocation/revocation.js';
 import { parseDpopOptions, type DpopOptions, type ParsedDpopOptions } from './dpop/dpop-options.js';
+import { parseIntrospectionOptions, type IntrospectionOptions, type ParsedIntrospectionOptions } from './verify/introspection.js';
+import { parseMtlsOptions, type MtlsOptions, type ParsedMtlsOptions } from './verify/mtls.js';
 
 /** One trusted issuer: who it is, whom its tokens are for, and how to check them. */
 export interface IssuerOptions extends KeySourceOptions {
@@ -49,9 +51,16 @@ export interface AuthenticateOptions extends Partial<IssuerOptions> {
   revocation?: RevocationStore;
   /** DPoP (RFC 9449): sender-constrained tokens with per-request proofs. Default off. */
   dpop?: DpopOptions;
+  /**
+   * Opaque tokens (RFC 7662): a bearer value that is not a JWS is checked at this endpoint.
+   * With it the key source is optional; without one, every token is introspected.
+   */
+  introspection?: IntrospectionOptions;
+  /** Certificate-bound tokens (RFC 8705): `cnf["x5t#S256"]` against the TLS client certificate. Default off. */
+  mtls?: MtlsOptions;
   /** The clock, in ms since the epoch. Default `Date.now`. */
   now?: () => number;
-  /** The `fetch` used for JWKS and discovery. Default the global one. */
+  /** The `fetch` used for JWKS, discovery and introspection. Default the global one. */
   fetch?: typeof globalThis.fetch;
 }
 
@@ -62,8 +71,15 @@ export interface ParsedIssuer {
   readonly keySource: KeySource;
 }
 
+/** The introspection endpoint and whom its answers must name. */
+export interface ParsedIntrospection extends ParsedIntrospectionOptions {
+  readonly issuers: readonly string[];
+  readonly audiences: readonly string[];
+}
+
 /** Options of `authenticate`, validated, defaulted and frozen. */
 export interface ParsedAuthenticateOptions {
+  /** The issuers whose JWTs are verified here; empty when every token is introspected. */
   readonly issuers: readonly ParsedIssuer[];
   /** `iss` → its issuer, so a token's issuer is found before any key is fetched. */
   readonly byIssuer: ReadonlyMap<string, ParsedIssuer>;
@@ -81,6 +97,8 @@ export interface ParsedAuthenticateOptions {
   readonly warmup: boolean;
   readonly revocation: RevocationStore | undefined;
   readonly dpop: ParsedDpopOptions | undefined;
+  readonly introspection: ParsedIntrospection | undefined;
+  readonly mtls: ParsedMtlsOptions | undefined;
   /** The challenges of a request that sent no token: every accepted scheme, bare. */
   readonly challenges: readonly Challenge[];
   /** The challenges of an error for a request that used `scheme`: that one carries the error. */
@@ -91,8 +109,9 @@ export interface ParsedAuthenticateOptions {
 const ISSUER_KEYS = ['issuer', 'audience', 'jwksUri', 'jwks', 'publicKey', 'secret', 'discovery', 'jwksOptions', 'algorithms'] as const;
 const KNOWN = [
   ...ISSUER_KEYS, 'issuers', 'clockTolerance', 'maxTokenAge', 'requiredClaims', 'typ', 'scopeClaim', 'rolesClaim', 'tokenLocations',
-  'cache', 'audit', 'realm', 'maxTokenLength', 'allowPreflight', 'warmup', 'revocation', 'dpop', 'now', 'fetch',
+  'cache', 'audit', 'realm', 'maxTokenLength', 'allowPreflight', 'warmup', 'revocation', 'dpop', 'introspection', 'mtls', 'now', 'fetch',
 ];
+const KEY_SOURCES = ['jwksUri', 'jwks', 'publicKey', 'secret', 'discovery'] as const;
 
 function claimReader(value: unknown, name: string): ClaimReader | undefined {
   if (value === undefined) return undefined;
@@ -152,10 +171,26 @@ export function parseAuthenticateOptions(options: AuthenticateOptions): ParsedAu
 
   const topLevel = ISSUER_KEYS.filter((k) => options[k] !== undefined);
   let issuers: ParsedIssuer[];
+  let introspection: ParsedIntrospection | undefined;
   if (options.issuers !== undefined) {
     if (topLevel.length > 0) setupError('ERR_TOLLGATE_INVALID_OPTION', `authenticate: set issuers or ${topLevel.join(', ')}, not both`);
+    if (options.introspection !== undefined) setupError('ERR_TOLLGATE_INVALID_OPTION', 'authenticate: introspection takes the single issuer and audience, not issuers');
     if (!Array.isArray(options.issuers) || options.issuers.length === 0) setupError('ERR_TOLLGATE_EMPTY_LIST', 'authenticate: issuers must not be empty');
     issuers = options.issuers.map((o: IssuerOptions, i: number) => parseIssuer(o, `issuers[${i}]`, options.fetch));
+  } else if (options.introspection !== undefined) {
+    if (options.issuer === undefined) setupError('ERR_TOLLGATE_NO_ISSUER', 'authenticate: issuer is required');
+    if (options.audience === undefined) setupError('ERR_TOLLGATE_NO_AUDIENCE', 'authenticate: audience is required');
+    const parsed = parseIntrospectionOptions(options.introspection);
+    introspection = Object.freeze({
+      ...parsed, issuers: stringList(options.issuer, 'authenticate.issuer'), audiences: stringList(options.audience, 'authenticate.audience', { allowSpaces: true }),
+    });
+    // The key source is optional beside introspection: without one, JWTs are introspected too.
+    const hasKeySource = KEY_SOURCES.some((k) => options[k] !== undefined && options[k] !== false);
+    const orphans = (['algorithms', 'jwksOptions'] as const).filter((k) => options[k] !== undefined);
+    if (!hasKeySource && orphans.length > 0) setupError('ERR_TOLLGATE_NO_KEY_SOURCE', `authenticate: ${orphans.join(', ')} needs a key source`);
+    const single: Record<string, unknown> = {};
+    for (const k of topLevel) single[k] = options[k];
+    issuers = hasKeySource ? [parseIssuer(single as unknown as IssuerOptions, 'authenticate', options.fetch)] : [];
   } else {
     const single: Record<string, unknown> = {};
     for (const k of topLevel) single[k] = options[k];
@@ -205,6 +240,8 @@ export function parseAuthenticateOptions(options: AuthenticateOptions): ParsedAu
     warmup: options.warmup ?? false,
     revocation: options.revocation,
     dpop,
+    introspection,
+    mtls: options.mtls === undefined ? undefined : parseMtlsOptions(options.mtls),
     challenges,
     challengesFor: (scheme: 'Bearer' | 'DPoP') => byScheme[scheme],
     now: options.now ?? Date.now,

@@ -11,6 +11,8 @@ export interface TollgateErrorOptions {
   challenge?: Challenge | Challenge[];
   /** Scopes the route needs, for `insufficient_scope`. */
   scopes?: readonly string[];
+  /** More challenge parameters, e.g. RFC 9470's `acr_values` and `max_age`. */
+  challengeParams?: Readonly<Record<string, string>>;
   /** The underlying error, usually a `jose` error. Never shown to clients. */
   cause?: unknown;
 }
@@ -55,7 +57,7 @@ export class TollgateError extends Error {
     if (options.challenge !== undefined) {
       const challenges = Array.isArray(options.challenge) ? options.challenge : [options.challenge];
       headers['WWW-Authenticate'] = challenges
-        .map((c) => buildChallenge(c, ERROR_TABLE[code].challenge && c.bare !== true ? code : undefined, description, options.scopes))
+        .map((c) => buildChallenge(c, ERROR_TABLE[code].challenge && c.bare !== true ? code : undefined, description, options.scopes, options.challengeParams))
         .join(', ');
     }
     this.headers = Object.freeze(headers);

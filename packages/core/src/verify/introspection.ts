@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { AuthContext } from '../context.js';
+import { TokenCache } from './token-cache.js';
 import type { Challenge } from '../errors/challenge.js';
 import type { RejectionReason } from '../errors/error-codes.js';
 import { TollgateError } from '../errors/errors.js';
@@ -154,10 +155,13 @@ function refusalOf(claims: Record<string, unknown>, context: IntrospectionContex
  * cannot be reached in `timeoutMs`, answers anything but a 200 with a JSON object holding a
  * boolean `active` (a 401 for Tollgate's own credentials included) is a 503; a 400
  * `unsupported_token_type` reads as `active: false`. Active answers are
- * cached by the token's SHA-256 until `min(exp, cacheTtlMs)`.
+ * cached until `min(exp, cacheTtlMs)`, refusals by the token's SHA-256.
  */
 export function createIntrospector(options: ParsedIntrospectionOptions, context: IntrospectionContext, build: ContextBuilder): Introspector {
-  const accepted = new LRUCache<string, { readonly auth: AuthContext; readonly until: number }>({ max: MAX_ENTRIES });
+  // Active answers are looked up as the JWT cache looks up verified tokens (no hash on a hit: the
+  // whole token must equal the cached one); refusals, which hold no context, by the token's
+  // SHA-256, so an attacker's long random tokens cost 43 characters each.
+  const accepted = new TokenCache(MAX_ENTRIES, options.cacheTtlMs);
   const refused = new LRUCache<string, Refusal>({ max: MAX_ENTRIES });
   const inFlight = new Map<string, Promise<Record<string, unknown>>>();
 
@@ -201,17 +205,13 @@ export function createIntrospector(options: ParsedIntrospectionOptions, context:
 
   return Object.freeze({
     lookup(token: string, now: number, challenges: readonly Challenge[]): AuthContext | undefined {
-      if (accepted.size === 0 && refused.size === 0) return undefined;
+      const hit = accepted.size === 0 ? undefined : accepted.get(token, now);
+      if (hit !== undefined || refused.size === 0) return hit;
       const key = digest(token);
       const refusal = refused.get(key);
-      if (refusal !== undefined) {
-        if (now < refusal.until) throw invalid(refusal, challenges);
-        refused.delete(key);
-      }
-      const entry = accepted.get(key);
-      if (entry === undefined) return undefined;
-      if (now < entry.until && entry.auth.token === token) return entry.auth;
-      accepted.delete(key);
+      if (refusal === undefined) return undefined;
+      if (now < refusal.until) throw invalid(refusal, challenges);
+      refused.delete(key);
       return undefined;
     },
 
@@ -232,8 +232,7 @@ export function createIntrospector(options: ParsedIntrospectionOptions, context:
         throw invalid({ reason, description }, challenges);
       }
       const auth = build(token, claims as JWTPayload, challenges);
-      const until = Math.min(now + options.cacheTtlMs, auth.expiresAt.getTime());
-      if (until > now) accepted.set(key, { auth, until });
+      accepted.set(token, auth, now);
       return auth;
     },
   });

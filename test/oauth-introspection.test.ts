@@ -180,6 +180,24 @@ describe.each(eachFramework)('%s: introspection (RFC 7662)', (_name, framework: 
     expect(response.status).toBe(503);
   });
 
+  it('answers 503, not a hang, when the answer trickles in slower than the timeout', async () => {
+    fake.answer = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"active":');
+      const t = setInterval(() => res.write(' '), 50);
+      res.on('close', () => clearInterval(t));
+    };
+    const response = await request(app(sideBySide({}, introspectionOptions({ endpoint: fake.url, timeoutMs: 300 })))).get('/orders').set('Authorization', 'Bearer opaque-token-7');
+    expect(response.status).toBe(503);
+  });
+
+  it('refuses a DPoP-bound answer (cnf.jkt) presented as a bearer token', async () => {
+    fake.answer = answerJson(200, { active: true, exp: Math.floor(Date.now() / 1000) + 60, aud: as.audience, scope: 'orders:read', cnf: { jkt: 'A'.repeat(43) } });
+    const response = await request(app(sideBySide({}, introspectionOptions({ endpoint: fake.url })))).get('/orders').set('Authorization', 'Bearer opaque-token-8');
+    expect(response.status).toBe(401);
+    expect(response.headers['www-authenticate']).toContain('DPoP-bound');
+  });
+
   it.each<[string, (req: IncomingMessage, res: ServerResponse) => void]>([
     ['HTML', answerJson(200, '<html>oops</html>', 'text/html')],
     ['broken JSON', answerJson(200, '{"active":tru')],
@@ -230,6 +248,16 @@ describe('introspection request', () => {
     const req = { method: 'GET', url: '/', headers: { authorization: 'Bearer opaque-token-6' } };
     await Promise.all([authenticator.authenticate(req), authenticator.authenticate(req), authenticator.authenticate(req)]);
     expect(fake.seen).toHaveLength(1);
+  });
+
+  it('keeps the credentials out of the parsed options (a dump or a log of them)', () => {
+    const authenticator = createAuthenticator(sideBySide());
+    const dump = JSON.stringify(authenticator.options) + JSON.stringify(authenticator.policy);
+    const encode = (v: string) => new URLSearchParams({ v }).toString().slice(2);
+    const basic = Buffer.from(`${encode(as.resourceServer.clientId)}:${encode(as.resourceServer.clientSecret)}`).toString('base64');
+    expect(dump).not.toContain(basic);
+    expect(dump).not.toContain(as.resourceServer.clientSecret);
+    expect(authenticator.policy).toMatchObject({ introspection: as.introspectionEndpoint });
   });
 
   it('puts neither the token nor the secret in audit events', async () => {

@@ -112,7 +112,7 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
 
   const introspector: Introspector | undefined = options.introspection === undefined ? undefined : createIntrospector(
     options.introspection,
-    { ...options.introspection, clockTolerance: options.clockTolerance, maxTokenAge: options.maxTokenAge, requiredClaims: options.requiredClaims, now: options.now, fetch: input.fetch ?? globalThis.fetch },
+    { clockTolerance: options.clockTolerance, maxTokenAge: options.maxTokenAge, requiredClaims: options.requiredClaims, now: options.now, fetch: input.fetch ?? globalThis.fetch },
     (token, claims, challenges) => contextOf(token, {}, claims, challenges, true),
   );
 

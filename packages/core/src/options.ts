@@ -71,12 +71,6 @@ export interface ParsedIssuer {
   readonly keySource: KeySource;
 }
 
-/** The introspection endpoint and whom its answers must name. */
-export interface ParsedIntrospection extends ParsedIntrospectionOptions {
-  readonly issuers: readonly string[];
-  readonly audiences: readonly string[];
-}
-
 /** Options of `authenticate`, validated, defaulted and frozen. */
 export interface ParsedAuthenticateOptions {
   /** The issuers whose JWTs are verified here; empty when every token is introspected. */
@@ -97,7 +91,7 @@ export interface ParsedAuthenticateOptions {
   readonly warmup: boolean;
   readonly revocation: RevocationStore | undefined;
   readonly dpop: ParsedDpopOptions | undefined;
-  readonly introspection: ParsedIntrospection | undefined;
+  readonly introspection: ParsedIntrospectionOptions | undefined;
   readonly mtls: ParsedMtlsOptions | undefined;
   /** The challenges of a request that sent no token: every accepted scheme, bare. */
   readonly challenges: readonly Challenge[];
@@ -171,7 +165,7 @@ export function parseAuthenticateOptions(options: AuthenticateOptions): ParsedAu
 
   const topLevel = ISSUER_KEYS.filter((k) => options[k] !== undefined);
   let issuers: ParsedIssuer[];
-  let introspection: ParsedIntrospection | undefined;
+  let introspection: ParsedIntrospectionOptions | undefined;
   if (options.issuers !== undefined) {
     if (topLevel.length > 0) setupError('ERR_TOLLGATE_INVALID_OPTION', `authenticate: set issuers or ${topLevel.join(', ')}, not both`);
     if (options.introspection !== undefined) setupError('ERR_TOLLGATE_INVALID_OPTION', 'authenticate: introspection takes the single issuer and audience, not issuers');
@@ -180,10 +174,10 @@ export function parseAuthenticateOptions(options: AuthenticateOptions): ParsedAu
   } else if (options.introspection !== undefined) {
     if (options.issuer === undefined) setupError('ERR_TOLLGATE_NO_ISSUER', 'authenticate: issuer is required');
     if (options.audience === undefined) setupError('ERR_TOLLGATE_NO_AUDIENCE', 'authenticate: audience is required');
-    const parsed = parseIntrospectionOptions(options.introspection);
-    introspection = Object.freeze({
-      ...parsed, issuers: stringList(options.issuer, 'authenticate.issuer'), audiences: stringList(options.audience, 'authenticate.audience', { allowSpaces: true }),
+    introspection = parseIntrospectionOptions(options.introspection, {
+      issuers: stringList(options.issuer, 'authenticate.issuer'), audiences: stringList(options.audience, 'authenticate.audience', { allowSpaces: true }),
     });
+
     // The key source is optional beside introspection: without one, JWTs are introspected too.
     const hasKeySource = KEY_SOURCES.some((k) => options[k] !== undefined && options[k] !== false);
     const orphans = (['algorithms', 'jwksOptions'] as const).filter((k) => options[k] !== undefined);

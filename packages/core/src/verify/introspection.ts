@@ -22,9 +22,13 @@ export interface IntrospectionOptions {
   timeoutMs?: number;
 }
 
-/** {@link IntrospectionOptions}, validated and frozen. */
+/** {@link IntrospectionOptions}, validated and frozen, with whom its answers must name. */
 export interface ParsedIntrospectionOptions {
   readonly endpoint: URL;
+  /** Accepted `iss` of an answer (when it carries one). */
+  readonly issuers: readonly string[];
+  /** Accepted `aud`: an answer must name one. */
+  readonly audiences: readonly string[];
   /** The `Authorization` header value: the form-encoded id and secret, base64, never logged. */
   readonly authorization: string;
   readonly cacheTtlMs: number;
@@ -37,7 +41,7 @@ function formEncode(value: string): string {
 }
 
 /** Validates `authenticate`'s `introspection` option once, at setup. */
-export function parseIntrospectionOptions(value: IntrospectionOptions): ParsedIntrospectionOptions {
+export function parseIntrospectionOptions(value: IntrospectionOptions, expected: Pick<ParsedIntrospectionOptions, 'issuers' | 'audiences'>): ParsedIntrospectionOptions {
   if (typeof value !== 'object' || value === null) return setupError('ERR_TOLLGATE_INVALID_OPTION', 'introspection must be an object');
   assertKnownOptions(value, ['endpoint', 'clientId', 'clientSecret', 'cacheTtlMs', 'timeoutMs'], 'introspection');
   let endpoint: URL;
@@ -54,13 +58,14 @@ export function parseIntrospectionOptions(value: IntrospectionOptions): ParsedIn
   const timeoutMs = nonNegative(value.timeoutMs, 'introspection.timeoutMs', 2000);
   if (timeoutMs === 0) setupError('ERR_TOLLGATE_INVALID_OPTION', 'introspection.timeoutMs must be positive');
   const basic = Buffer.from(`${formEncode(value.clientId)}:${formEncode(value.clientSecret)}`).toString('base64');
-  return Object.freeze({ endpoint, authorization: `Basic ${basic}`, cacheTtlMs: nonNegative(value.cacheTtlMs, 'introspection.cacheTtlMs', 60_000), timeoutMs });
+  const parsed = { endpoint, issuers: expected.issuers, audiences: expected.audiences, cacheTtlMs: nonNegative(value.cacheTtlMs, 'introspection.cacheTtlMs', 60_000), timeoutMs } as ParsedIntrospectionOptions;
+  // Not enumerable: options that end up in a log or a JSON dump do not carry the credentials.
+  Object.defineProperty(parsed, 'authorization', { value: `Basic ${basic}`, enumerable: false });
+  return Object.freeze(parsed);
 }
 
-/** What an active answer is checked against: the same rules as a JWT's claims. */
+/** What else an active answer is checked against: the same rules as a JWT's claims. */
 export interface IntrospectionContext {
-  readonly issuers: readonly string[];
-  readonly audiences: readonly string[];
   /** Seconds of leeway for `exp`, `nbf` and `iat`. */
   readonly clockTolerance: number;
   readonly maxTokenAge: number | undefined;
@@ -127,7 +132,7 @@ async function readJson(response: Response): Promise<unknown> {
 const ACCESS_TOKEN_TYPES = new Set(['bearer', 'dpop', 'access_token', 'urn:ietf:params:oauth:token-type:access_token']);
 
 /** Checks an active answer as a JWT's claims are checked; returns the refusal, or `undefined` when it passes. */
-function refusalOf(claims: Record<string, unknown>, context: IntrospectionContext): [RejectionReason, string] | undefined {
+function refusalOf(claims: Record<string, unknown>, expected: ParsedIntrospectionOptions, context: IntrospectionContext): [RejectionReason, string] | undefined {
   const now = context.now() / 1000;
   const tolerance = context.clockTolerance;
   for (const name of context.requiredClaims) if (claims[name] === undefined) return ['missing_claim', `The access token has no ${name} claim`];
@@ -141,8 +146,8 @@ function refusalOf(claims: Record<string, unknown>, context: IntrospectionContex
   // RFC 7662 makes aud optional; Tollgate does not: an answer that names no audience may be for any resource.
   const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : undefined;
   if (audiences === undefined) return ['missing_claim', 'The access token has no aud claim'];
-  if (!audiences.some((a) => typeof a === 'string' && context.audiences.includes(a))) return ['wrong_audience', 'The access token is not meant for this audience'];
-  if (iss !== undefined && (typeof iss !== 'string' || !context.issuers.includes(iss))) return ['untrusted_issuer', 'The access token was issued by an untrusted issuer'];
+  if (!audiences.some((a) => typeof a === 'string' && expected.audiences.includes(a))) return ['wrong_audience', 'The access token is not meant for this audience'];
+  if (iss !== undefined && (typeof iss !== 'string' || !expected.issuers.includes(iss))) return ['untrusted_issuer', 'The access token was issued by an untrusted issuer'];
   const type = claims.token_type;
   if (type !== undefined && (typeof type !== 'string' || !ACCESS_TOKEN_TYPES.has(type.toLowerCase()))) return ['wrong_type', 'The token is not an access token'];
   return undefined;
@@ -225,7 +230,7 @@ export function createIntrospector(options: ParsedIntrospectionOptions, context:
       const answer = await pending;
       const now = context.now();
       const { active, ...claims } = answer;
-      const refusal: [RejectionReason, string] | undefined = active === true ? refusalOf(claims, context) : ['inactive_token', 'The access token is not active'];
+      const refusal: [RejectionReason, string] | undefined = active === true ? refusalOf(claims, options, context) : ['inactive_token', 'The access token is not active'];
       if (refusal !== undefined) {
         const [reason, description] = refusal;
         refused.set(key, { reason, description, until: now + REFUSAL_TTL_MS });

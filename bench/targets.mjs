@@ -122,6 +122,28 @@ async function expressFullStack(ctx, counters, { alg = 'RS256', cache, redisLimi
 }
 
 /**
+ * A loopback RFC 7662 endpoint that stands in for the authorization server of the pool's tokens:
+ * `active: true` with the claims of a token it can verify (the issuer's JWKS), `active: false`
+ * for anything else. The introspection row configures no key source, so Tollgate treats every
+ * pool token as opaque: introspected once, then answered from the cache.
+ */
+async function introspectionEndpoint(issuer) {
+  const [{ createServer }, { createRemoteJWKSet, jwtVerify }] = await Promise.all([import('node:http'), importFromRoot('jose')]);
+  const keys = createRemoteJWKSet(new URL(issuer.jwksUri));
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => { body += chunk; });
+    req.on('end', () => {
+      const answer = (value) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+      jwtVerify(new URLSearchParams(body).get('token') ?? '', keys, { issuer: issuer.issuer, algorithms: [issuer.algorithm] })
+        .then(({ payload }) => answer({ active: true, ...payload }), () => answer({ active: false }));
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}/introspect`, close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }) };
+}
+
+/**
  * One hand-written middleware on raw jose: Bearer header, `jwtVerify` on the remote JWKS, a scope
  * check. `cached` keeps verified payloads in an unbounded Map (fine for the bench's fixed pool,
  * never for an app): the least a cached verify can cost in Express.
@@ -180,6 +202,19 @@ export const TARGETS = [
   {
     id: 'tg-express-full', label: 'Tollgate Express full stack: + rateLimitPerToken (memory)', framework: 'express', rateLimited: true,
     build: (ctx, counters) => expressFullStack(ctx, counters),
+  },
+  {
+    id: 'tg-express-introspection', label: 'Tollgate Express: authenticate (introspected opaque tokens, cache hit) + requireScopes', framework: 'express',
+    async build(ctx) {
+      const { authenticate, requireScopes } = await import('@tollgate/express');
+      const endpoint = await introspectionEndpoint(ctx.issuers.RS256);
+      const { issuer, audience } = ctx.issuers.RS256;
+      const built = await expressServer(
+        authenticate({ issuer, audience, introspection: { endpoint: endpoint.url, clientId: 'bench', clientSecret: 'bench-secret', cacheTtlMs: 3_600_000 } }),
+        requireScopes(SCOPE),
+      );
+      return { ...built, close: endpoint.close };
+    },
   },
   {
     id: 'tg-express-full-nocache', label: 'Tollgate Express full stack, cache: false', framework: 'express', rateLimited: true,

@@ -15,6 +15,9 @@ export function authOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Authen
   };
 }
 
+/** The `acr` of a multi-factor login at the dev issuer: what the refund route's step-up asks for. */
+export const MFA = 'urn:tollgate:acr:mfa';
+
 /** An in-memory order book, enough for the examples to behave like an API. */
 export interface Order {
   id: string;

@@ -11,6 +11,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTestIssuer } from '@tollgate/testing';
 import { tollgateMetrics, type AuthenticateOptions, type RouteDescription } from '@tollgate/core';
+import { MFA } from './config.js';
 
 const args = new Set(process.argv.slice(2));
 const framework = args.has('--koa') ? 'koa' : 'express';
@@ -65,6 +66,7 @@ const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 const tokens = {
   reader: await idp.mint({ sub: 'alice', scope: 'orders:read' }, { expiresIn: 3600 }),
   writer: await idp.mint({ sub: 'bob', scope: 'orders:read orders:write' }, { expiresIn: 3600 }),
+  writerMfa: await idp.mint({ sub: 'bob', scope: 'orders:read orders:write', acr: MFA, auth_time: Math.floor(Date.now() / 1000) }, { expiresIn: 3600 }),
   admin: await idp.mint({ sub: 'carol', scope: 'orders:read orders:write', roles: ['admin'] }, { expiresIn: 3600 }),
   expired: await idp.mint({ sub: 'alice', scope: 'orders:read' }, { expiresIn: -60 }),
   otherAudience: await idp.mint({ sub: 'alice', scope: 'orders:read', aud: 'https://another-api.example' }, { expiresIn: 3600 }),
@@ -76,6 +78,8 @@ const examples: { what: string; method: string; path: string; token?: string; ex
   { what: 'reader lists orders', method: 'GET', path: '/v1/orders', token: tokens.reader, expect: 200 },
   { what: 'reader may not create', method: 'POST', path: '/v1/orders', token: tokens.reader, expect: 403 },
   { what: 'writer creates an order', method: 'POST', path: '/v1/orders', token: tokens.writer, expect: 201 },
+  { what: 'refund without a recent multi-factor login: step-up asked for', method: 'POST', path: '/v1/orders/1/refund', token: tokens.writer, expect: 401 },
+  { what: 'refund after a multi-factor login', method: 'POST', path: '/v1/orders/1/refund', token: tokens.writerMfa, expect: 200 },
   { what: 'writer is no admin', method: 'GET', path: '/v1/admin/stats', token: tokens.writer, expect: 403 },
   { what: 'admin reads stats', method: 'GET', path: '/v1/admin/stats', token: tokens.admin, expect: 200 },
   { what: 'admin deletes an order with a one-time token', method: 'DELETE', path: '/v1/orders/1', token: tokens.admin, expect: 204 },
@@ -99,8 +103,9 @@ function curl(e: (typeof examples)[number]): string {
 
 function report(list: RouteDescription[]): string {
   const limits = (r: RouteDescription) => r.rateLimit.map((l) => `${l.limit === 'dynamic' ? 'tiered' : l.limit} per ${l.windowMs / 1000}s per ${l.key}`).join(', ') || '-';
-  const rows = list.map((r) => [r.method, r.path, r.protected ? 'token' : 'OPEN', r.scopes.join(' ') || '-', r.roles.join(' ') || '-', r.replayProtected ? 'yes' : '-', limits(r)]);
-  const head = ['METHOD', 'PATH', 'AUTH', 'SCOPES', 'ROLES', 'ONE-TIME', 'RATE LIMIT'];
+  const stepUp = (r: RouteDescription) => r.policies.flatMap((p) => (p.kind === 'auth-level' ? [[...p.acr, p.maxAge === undefined ? '' : `<=${p.maxAge}s`].join(' ').trim()] : [])).join(', ') || '-';
+  const rows = list.map((r) => [r.method, r.path, r.protected ? 'token' : 'OPEN', r.scopes.join(' ') || '-', r.roles.join(' ') || '-', stepUp(r), r.replayProtected ? 'yes' : '-', limits(r)]);
+  const head = ['METHOD', 'PATH', 'AUTH', 'SCOPES', 'ROLES', 'STEP-UP', 'ONE-TIME', 'RATE LIMIT'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(head), ...rows.map(line)].join('\n');

@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
-import { authenticate, errorHandler, preventReplay, rateLimitPerToken, requireRoles, requireScopes, type AuthenticateOptions } from '@tollgate/express';
-import { authOptionsFromEnv, createOrderBook } from './config.js';
+import { authenticate, errorHandler, preventReplay, rateLimitPerToken, requireAuthLevel, requireRoles, requireScopes, type AuthenticateOptions } from '@tollgate/express';
+import { authOptionsFromEnv, createOrderBook, MFA } from './config.js';
 
 /** The orders API, protected by Tollgate: a public health route, read and write scopes, an admin route. */
 export function createApp(auth: AuthenticateOptions = authOptionsFromEnv()): Express {
@@ -26,6 +26,10 @@ export function createApp(auth: AuthenticateOptions = authOptionsFromEnv()): Exp
   v1.post('/orders', requireScopes('orders:write'), (req, res) => {
     const item = typeof req.body?.item === 'string' ? req.body.item : 'unnamed';
     res.status(201).json(orders.add(item, req.auth?.subject ?? 'unknown'));
+  });
+  // Step-up (RFC 9470): a refund needs a multi-factor login from the last five minutes.
+  v1.post('/orders/:id/refund', requireScopes('orders:write'), requireAuthLevel({ acr: MFA, maxAge: 300 }), (req, res) => {
+    res.json({ refunded: String(req.params.id) });
   });
   v1.delete('/orders/:id', requireScopes('orders:write'), requireRoles('admin'), preventReplay(), (req, res) => {
     res.status(orders.remove(String(req.params.id)) ? 204 : 404).end();

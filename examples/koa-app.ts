@@ -1,7 +1,7 @@
 import Koa from 'koa';
 import Router from '@koa/router';
-import { authenticate, errorHandler, preventReplay, rateLimitPerToken, requireRoles, requireScopes, type AuthenticateOptions } from '@tollgate/koa';
-import { authOptionsFromEnv, createOrderBook } from './config.js';
+import { authenticate, errorHandler, preventReplay, rateLimitPerToken, requireAuthLevel, requireRoles, requireScopes, type AuthenticateOptions } from '@tollgate/koa';
+import { authOptionsFromEnv, createOrderBook, MFA } from './config.js';
 
 /** The same orders API as the Express example, on Koa and @koa/router. */
 export function createApp(auth: AuthenticateOptions = authOptionsFromEnv()): Koa {
@@ -30,6 +30,10 @@ export function createApp(auth: AuthenticateOptions = authOptionsFromEnv()): Koa
   v1.post('/orders', requireScopes('orders:write'), (ctx) => {
     ctx.status = 201;
     ctx.body = orders.add('unnamed', ctx.state.auth?.subject ?? 'unknown');
+  });
+  // Step-up (RFC 9470): a refund needs a multi-factor login from the last five minutes.
+  v1.post('/orders/:id/refund', requireScopes('orders:write'), requireAuthLevel({ acr: MFA, maxAge: 300 }), (ctx) => {
+    ctx.body = { refunded: ctx.params.id };
   });
   v1.delete('/orders/:id', requireScopes('orders:write'), requireRoles('admin'), preventReplay(), (ctx) => {
     ctx.status = orders.remove(ctx.params.id ?? '') ? 204 : 404;

@@ -15,6 +15,7 @@ const expected = [
   ['GET', '/v1/orders', true, ['orders:read'], [], false, 1],
   ['GET', '/v1/orders/:id', true, ['orders:read'], [], false, 1],
   ['POST', '/v1/orders', true, ['orders:write'], [], false, 1],
+  ['POST', '/v1/orders/:id/refund', true, ['orders:write'], [], false, 1],
   ['DELETE', '/v1/orders/:id', true, ['orders:write'], ['admin'], true, 1],
   ['GET', '/v1/admin/stats', true, [], ['admin'], false, 1],
 ];
@@ -32,6 +33,7 @@ describe('the example apps', () => {
     const { stdout } = await run(tsx, ['examples/demo.ts', '--check', ...extra], { cwd: new URL('..', import.meta.url).pathname, timeout: 60_000 });
     expect(stdout).toContain('OPEN');
     expect(stdout).not.toContain('FAIL');
-    expect(stdout.match(/^ok /gm)).toHaveLength(20);
+    expect(stdout).toMatch(/POST\s+\/v1\/orders\/:id\/refund\s+token\s+orders:write\s+-\s+urn:tollgate:acr:mfa <=300s/);
+    expect(stdout.match(/^ok /gm)).toHaveLength(22);
   });
 });

@@ -12,7 +12,7 @@ import * as tollgateExpress from '@tollgate/express';
 import * as tollgateKoa from '@tollgate/koa';
 
 /** The adapter surface both packages share. */
-export type Adapter = Pick<typeof tollgateExpress, 'authenticate' | 'requireScopes' | 'requireRoles' | 'requireClaims' | 'preventReplay' | 'rateLimitPerToken'>;
+export type Adapter = Pick<typeof tollgateExpress, 'authenticate' | 'requireScopes' | 'requireRoles' | 'requireClaims' | 'requireAuthLevel' | 'preventReplay' | 'rateLimitPerToken'>;
 
 export interface RouteSpec {
   method: 'get' | 'post' | 'delete' | 'options';

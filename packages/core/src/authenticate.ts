@@ -10,7 +10,12 @@ import { parseAuthenticateOptions, type AuthenticateOptions, type ParsedAuthenti
 import { deepFreeze, type AuthenticatePolicy } from './policy/policy.js';
 import type { TollgateRequest } from './extract/request.js';
 import { TokenCache } from './verify/token-cache.js';
-import { verifyToken } from './verify/verify.js';
+import { countDots, verifyToken } from './verify/verify.js';
+import { readConfirmation } from './verify/confirmation.js';
+import { createIntrospector, type Introspector } from './verify/introspection.js';
+import { checkCertificateBinding } from './verify/mtls.js';
+import { challengeScheme, type Challenge } from './errors/challenge.js';
+import type { JWTPayload, ProtectedHeaderParameters } from 'jose';
 import { bindAuditSink } from './authorize/guard.js';
 import { currentDpopNonce, verifyDpopProof, type DpopContext } from './dpop/dpop.js';
 import { ProofQuota } from './dpop/proof-quota.js';
@@ -37,17 +42,20 @@ function stringClaim(value: unknown): string | undefined {
 }
 
 function describe(options: ParsedAuthenticateOptions): AuthenticatePolicy {
-  const { tokenLocations: l } = options;
+  const { tokenLocations: l, introspection, mtls } = options;
   const locations = [l.header && 'header', l.body && 'body', l.query && 'query', l.cookie !== false && `cookie:${l.cookie}`].filter((x): x is string => typeof x === 'string');
   return {
     kind: 'authenticate',
-    issuers: options.issuers.flatMap((i) => i.issuers),
-    audiences: [...new Set(options.issuers.flatMap((i) => i.audiences))],
+    issuers: [...new Set([...options.issuers.flatMap((i) => i.issuers), ...(introspection?.issuers ?? [])])],
+    audiences: [...new Set([...options.issuers.flatMap((i) => i.audiences), ...(introspection?.audiences ?? [])])],
     algorithms: [...new Set(options.issuers.flatMap((i) => i.keySource.algorithms))],
     tokenLocations: locations,
     typ: options.typ,
     dpop: options.dpop === undefined ? 'off' : options.dpop.required ? 'required' : 'allowed',
     revocation: options.revocation !== undefined,
+    // Present only when configured, so reports of apps without them stay as they were.
+    ...(introspection === undefined ? {} : { introspection: introspection.endpoint.origin + introspection.endpoint.pathname }),
+    ...(mtls === undefined ? {} : { mtls: mtls.required ? 'required' as const : 'allowed' as const }),
   };
 }
 
@@ -82,15 +90,10 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
     return options.maxTokenAge !== undefined && typeof iat === 'number' && now > (iat + options.maxTokenAge) * 1000 + tolerance;
   }
 
-  /** Verifies a token that is not in the cache (or whose entry went stale) and caches it. */
-  async function verify(found: ExtractedToken, now: number): Promise<AuthContext> {
-    const { token } = found;
-    const challenges = options.challengesFor(found.scheme);
-    const { header, claims, issuer } = await verifyToken(token, options, challenges);
+  /** The context of a token whose claims passed every check, from a JWT or an introspection answer. */
+  function contextOf(token: string, header: ProtectedHeaderParameters, claims: JWTPayload, challenges: readonly Challenge[], introspected: boolean): AuthContext {
     if (typeof claims.exp !== 'number') throw new TollgateError('invalid_token', 'The access token has no exp claim', { reason: 'missing_claim', challenge: [...challenges] });
-    const cnf = claims.cnf;
-    const jkt = cnf !== null && typeof cnf === 'object' && Object.hasOwn(cnf, 'jkt') ? (cnf as { jkt: unknown }).jkt : undefined;
-    if (jkt !== undefined && typeof jkt !== 'string') throw new TollgateError('invalid_token', 'The access token has an invalid cnf claim', { reason: 'invalid_claim', challenge: [...challenges] });
+    const { jkt, x5t } = readConfirmation(claims, { mtls: options.mtls !== undefined, challenges });
     const auth: AuthContext = Object.freeze({
       token,
       // Deeply frozen: the context is cached and shared, so no handler may change what the next request sees.
@@ -98,17 +101,40 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
       claims: deepFreeze(claims),
       subject: stringClaim(claims.sub),
       clientId: stringClaim(claims.client_id) ?? stringClaim(claims.azp),
-      issuer: claims.iss!, // jose requires iss: verifyToken always passes it the issuer's names
+      // jose requires iss of a JWT; an introspection answer may leave it out (RFC 7662 §2.2).
+      issuer: introspected ? stringClaim(claims.iss) ?? options.introspection!.issuers[0]! : claims.iss!,
       scopes: Object.freeze(readScopes(claims, options.scopeClaim)),
       roles: Object.freeze(readRoles(claims, options.rolesClaim)),
       expiresAt: new Date(claims.exp * 1000),
       // Hashed here, not in a lazy getter: an accessor in this literal costs more per context than the hash.
       fingerprint: fingerprint(token),
-      // The binding decides the scheme: a bound token is only ever accepted with a DPoP proof.
-      scheme: jkt === undefined ? 'Bearer' : 'DPoP',
+      // The binding decides a JWT's scheme: a bound token is only ever accepted with a DPoP proof.
+      scheme: introspected ? 'introspection' : jkt === undefined ? 'Bearer' : 'DPoP',
       jkt,
+      x5t,
     });
     bindAuditSink(auth, audit, options.now);
+    return auth;
+  }
+
+  const introspector: Introspector | undefined = options.introspection === undefined ? undefined : createIntrospector(
+    options.introspection,
+    { clockTolerance: options.clockTolerance, maxTokenAge: options.maxTokenAge, requiredClaims: options.requiredClaims, now: options.now, fetch: input.fetch ?? globalThis.fetch },
+    (token, claims, challenges) => contextOf(token, {}, claims, challenges, true),
+  );
+
+  /** An opaque token goes to introspection; a JWS is verified here, and never introspected if it fails. */
+  function isIntrospected(token: string): boolean {
+    return introspector !== undefined && (options.issuers.length === 0 || countDots(token) !== 2);
+  }
+
+  /** Verifies a token that is not in the cache (or whose entry went stale) and caches it. */
+  async function verify(found: ExtractedToken, now: number): Promise<AuthContext> {
+    const { token } = found;
+    const challenges = options.challengesFor(found.scheme);
+    if (isIntrospected(token)) return introspector!.introspect(token, challenges);
+    const { header, claims } = await verifyToken(token, options, challenges);
+    const auth = contextOf(token, header, claims, challenges, false);
     cache?.set(token, auth, now);
     return auth;
   }
@@ -123,7 +149,7 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
     } catch (error) {
       throw new TollgateError('temporarily_unavailable', 'The revocation list cannot be checked right now', { reason: 'store_unavailable', store: 'revocation', headers: { 'Retry-After': '1' }, cause: error });
     }
-    if (revoked) throw new TollgateError('invalid_token', 'The access token was revoked', { reason: 'revoked', challenge: [...options.challengesFor(auth.scheme)] });
+    if (revoked) throw new TollgateError('invalid_token', 'The access token was revoked', { reason: 'revoked', challenge: [...options.challengesFor(challengeScheme(auth))] });
   }
 
   /**
@@ -132,6 +158,7 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
    */
   async function checkBinding(req: TollgateRequest, auth: AuthContext, presented: 'Bearer' | 'DPoP'): Promise<void> {
     const challenges = options.challengesFor(presented);
+    if (options.mtls !== undefined) checkCertificateBinding(req, auth, options.mtls, challenges);
     if (presented === 'Bearer') {
       if (options.dpop?.required === true) throw new TollgateError('invalid_token', 'This resource needs a DPoP-bound access token', { reason: 'dpop_required', challenge: [...challenges] });
       if (auth.jkt !== undefined) throw new TollgateError('invalid_token', 'The access token is DPoP-bound and must be sent with a DPoP proof', { reason: 'dpop_binding_mismatch', challenge: [...challenges] });
@@ -141,9 +168,11 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
     await verifyDpopProof(req, auth, dpop!);
   }
 
-  /** True when the token's binding must be checked: a DPoP proof was presented, or is needed. */
+  const isBindingRequired = options.dpop?.required === true || options.mtls?.required === true;
+
+  /** True when the token's binding must be checked: a DPoP proof or a certificate-bound token was presented, or one is needed. */
   function needsBinding(auth: AuthContext, presented: 'Bearer' | 'DPoP'): boolean {
-    return presented === 'DPoP' || auth.jkt !== undefined || options.dpop?.required === true;
+    return presented === 'DPoP' || auth.jkt !== undefined || auth.x5t !== undefined || isBindingRequired;
   }
 
   function reportAccepted(req: TollgateRequest, auth: AuthContext, cached: boolean, started: number): AuthContext {
@@ -203,7 +232,7 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
       // The cache is asked before anything parses the token: a hit is a token equal to one that
       // passed every check, so only what it may have outlived (expiry, age) is checked again.
       now = options.now();
-      hit = cache?.get(found.token, now);
+      hit = cache?.get(found.token, now) ?? (isIntrospected(found.token) ? introspector!.lookup(found.token, now, options.challengesFor(found.scheme)) : undefined);
       if (hit !== undefined && isStale(hit, now)) hit = undefined;
       if (hit !== undefined && !needsBinding(hit, found.scheme) && options.revocation === undefined) {
         const result = accepted(req, hit, true, started);

@@ -6,9 +6,9 @@ import type { JWTPayload, ProtectedHeaderParameters } from 'jose';
 export interface AuthContext {
   /** The raw access token. Never log it: use `fingerprint`. */
   readonly token: string;
-  /** The verified protected header. */
+  /** The verified protected header (empty for an introspected token). */
   readonly header: Readonly<ProtectedHeaderParameters>;
-  /** The verified claims set. */
+  /** The verified claims set, or the introspection answer's members for an opaque token. */
   readonly claims: Readonly<JWTPayload>;
   /** `sub`, when present. */
   readonly subject: string | undefined;
@@ -24,8 +24,13 @@ export interface AuthContext {
   readonly expiresAt: Date;
   /** A short SHA-256 digest of the token, for logs and rate-limit keys. */
   readonly fingerprint: string;
-  /** How the token was presented. */
-  readonly scheme: 'Bearer' | 'DPoP';
+  /**
+   * How the token was accepted: a JWT as `Bearer` or `DPoP` (a DPoP-bound one), or an opaque
+   * token by RFC 7662 `introspection`.
+   */
+  readonly scheme: 'Bearer' | 'DPoP' | 'introspection';
   /** For DPoP-bound tokens: the JWK thumbprint of the proof key (`cnf.jkt`). */
   readonly jkt?: string | undefined;
+  /** For certificate-bound tokens (RFC 8705): the client certificate's SHA-256 thumbprint (`cnf["x5t#S256"]`). */
+  readonly x5t?: string | undefined;
 }

@@ -7,6 +7,9 @@ export { readClaim, readRoles, readScopes, toStringList, type ClaimReader } from
 export { createScopeGuard, missingValues, type MatchOptions } from './authorize/scopes.js';
 export { createRoleGuard } from './authorize/roles.js';
 export { createClaimsGuard, type ClaimsCheck } from './authorize/claims-check.js';
+export { createAuthLevelGuard, type AuthLevelOptions } from './authorize/step-up.js';
+export { REFUSAL_TTL_MS, type IntrospectionOptions } from './verify/introspection.js';
+export { certificateThumbprint, tlsClientCertificate, type MtlsOptions } from './verify/mtls.js';
 export { defineGuard, notAuthenticated, type Guard } from './authorize/guard.js';
 export type { MaybePromise } from './promised.js';
 export { TollgateError, isTollgateError, type StoreKind, type TollgateErrorOptions } from './errors/errors.js';
@@ -24,7 +27,7 @@ export { MemoryAnomalyStore, type AnomalyStore, type ClientWindow, type FailureW
 export { clientKey } from './monitoring/client-address.js';
 export {
   attachPolicy, authenticatesPath, describeRoute, joinPaths, POLICY, readPolicy,
-  type AuthenticatePolicy, type ClaimsPolicy, type PolicyDescriptor, type RateLimitPolicy, type ReplayPolicy, type RolesPolicy, type RouteDescription, type ScopesPolicy,
+  type AuthenticatePolicy, type AuthLevelPolicy, type ClaimsPolicy, type PolicyDescriptor, type RateLimitPolicy, type ReplayPolicy, type RolesPolicy, type RouteDescription, type ScopesPolicy,
 } from './policy/policy.js';
 export { assertRevocationTime, MemoryRevocationStore, StoreFullError, type RevocationStore, type RevocationSubject } from './revocation/revocation.js';
 export { isBeforeCutoff, revocationKey, revocationKeysOf, type RevocationKind } from './revocation/revocation-key.js';

@@ -7,6 +7,8 @@ import { assertKnownOptions, nonNegative, setupError, stringList } from './error
 import type { RevocationStore } from './revocation/revocation.js';
 import { parseDpopOptions, type DpopOptions, type ParsedDpopOptions } from './dpop/dpop-options.js';
 import { parseAnomalyOptions, type AnomalyOptions, type ParsedAnomalyOptions } from './monitoring/anomalies.js';
+import { parseIntrospectionOptions, type IntrospectionOptions, type ParsedIntrospectionOptions } from './verify/introspection.js';
+import { parseMtlsOptions, type MtlsOptions, type ParsedMtlsOptions } from './verify/mtls.js';
 
 /** One trusted issuer: who it is, whom its tokens are for, and how to check them. */
 export interface IssuerOptions extends KeySourceOptions {
@@ -50,9 +52,16 @@ export interface AuthenticateOptions extends Partial<IssuerOptions> {
   dpop?: DpopOptions;
   /** Signals of stolen or guessed credentials (many clients per token, failure bursts, revoked reuse). Default off. */
   anomalies?: AnomalyOptions;
+  /**
+   * Opaque tokens (RFC 7662): a bearer value that is not a JWS is checked at this endpoint.
+   * With it the key source is optional; without one, every token is introspected.
+   */
+  introspection?: IntrospectionOptions;
+  /** Certificate-bound tokens (RFC 8705): `cnf["x5t#S256"]` against the TLS client certificate. Default off. */
+  mtls?: MtlsOptions;
   /** The clock, in ms since the epoch. Default `Date.now`. */
   now?: () => number;
-  /** The `fetch` used for JWKS and discovery. Default the global one. */
+  /** The `fetch` used for JWKS, discovery and introspection. Default the global one. */
   fetch?: typeof globalThis.fetch;
 }
 
@@ -65,6 +74,7 @@ export interface ParsedIssuer {
 
 /** Options of `authenticate`, validated, defaulted and frozen. */
 export interface ParsedAuthenticateOptions {
+  /** The issuers whose JWTs are verified here; empty when every token is introspected. */
   readonly issuers: readonly ParsedIssuer[];
   /** `iss` → its issuer, so a token's issuer is found before any key is fetched. */
   readonly byIssuer: ReadonlyMap<string, ParsedIssuer>;
@@ -82,6 +92,8 @@ export interface ParsedAuthenticateOptions {
   readonly revocation: RevocationStore | undefined;
   readonly dpop: ParsedDpopOptions | undefined;
   readonly anomalies: ParsedAnomalyOptions | undefined;
+  readonly introspection: ParsedIntrospectionOptions | undefined;
+  readonly mtls: ParsedMtlsOptions | undefined;
   /** The challenges of a request that sent no token: every accepted scheme, bare. */
   readonly challenges: readonly Challenge[];
   /** The challenges of an error for a request that used `scheme`: that one carries the error. */
@@ -92,8 +104,9 @@ export interface ParsedAuthenticateOptions {
 const ISSUER_KEYS = ['issuer', 'audience', 'jwksUri', 'jwks', 'publicKey', 'secret', 'discovery', 'jwksOptions', 'algorithms'] as const;
 const KNOWN = [
   ...ISSUER_KEYS, 'issuers', 'clockTolerance', 'maxTokenAge', 'requiredClaims', 'typ', 'scopeClaim', 'rolesClaim', 'tokenLocations',
-  'cache', 'audit', 'realm', 'maxTokenLength', 'warmup', 'revocation', 'dpop', 'anomalies', 'now', 'fetch',
+  'cache', 'audit', 'realm', 'maxTokenLength', 'warmup', 'revocation', 'dpop', 'anomalies', 'introspection', 'mtls', 'now', 'fetch',
 ];
+const KEY_SOURCES = ['jwksUri', 'jwks', 'publicKey', 'secret', 'discovery'] as const;
 
 function claimReader(value: unknown, name: string): ClaimReader | undefined {
   if (value === undefined) return undefined;
@@ -157,10 +170,26 @@ export function parseAuthenticateOptions(options: AuthenticateOptions): ParsedAu
   const world = { fetch: options.fetch, now: options.now ?? Date.now };
   const topLevel = ISSUER_KEYS.filter((k) => options[k] !== undefined);
   let issuers: ParsedIssuer[];
+  let introspection: ParsedIntrospectionOptions | undefined;
   if (options.issuers !== undefined) {
     if (topLevel.length > 0) setupError('ERR_TOLLGATE_INVALID_OPTION', `authenticate: set issuers or ${topLevel.join(', ')}, not both`);
+    if (options.introspection !== undefined) setupError('ERR_TOLLGATE_INVALID_OPTION', 'authenticate: introspection takes the single issuer and audience, not issuers');
     if (!Array.isArray(options.issuers) || options.issuers.length === 0) setupError('ERR_TOLLGATE_EMPTY_LIST', 'authenticate: issuers must not be empty');
     issuers = options.issuers.map((o: IssuerOptions, i: number) => parseIssuer(o, `issuers[${i}]`, world));
+  } else if (options.introspection !== undefined) {
+    if (options.issuer === undefined) setupError('ERR_TOLLGATE_NO_ISSUER', 'authenticate: issuer is required');
+    if (options.audience === undefined) setupError('ERR_TOLLGATE_NO_AUDIENCE', 'authenticate: audience is required');
+    introspection = parseIntrospectionOptions(options.introspection, {
+      issuers: stringList(options.issuer, 'authenticate.issuer'), audiences: stringList(options.audience, 'authenticate.audience', { allowSpaces: true }),
+    });
+
+    // The key source is optional beside introspection: without one, JWTs are introspected too.
+    const hasKeySource = KEY_SOURCES.some((k) => options[k] !== undefined && options[k] !== false);
+    const orphans = (['algorithms', 'jwksOptions'] as const).filter((k) => options[k] !== undefined);
+    if (!hasKeySource && orphans.length > 0) setupError('ERR_TOLLGATE_NO_KEY_SOURCE', `authenticate: ${orphans.join(', ')} needs a key source`);
+    const single: Record<string, unknown> = {};
+    for (const k of topLevel) single[k] = options[k];
+    issuers = hasKeySource ? [parseIssuer(single as unknown as IssuerOptions, 'authenticate', world)] : [];
   } else {
     const single: Record<string, unknown> = {};
     for (const k of topLevel) single[k] = options[k];
@@ -210,6 +239,8 @@ export function parseAuthenticateOptions(options: AuthenticateOptions): ParsedAu
     revocation: options.revocation,
     dpop,
     anomalies: options.anomalies === undefined ? undefined : parseAnomalyOptions(options.anomalies),
+    introspection,
+    mtls: options.mtls === undefined ? undefined : parseMtlsOptions(options.mtls),
     challenges,
     challengesFor: (scheme: 'Bearer' | 'DPoP') => byScheme[scheme],
     now: options.now ?? Date.now,

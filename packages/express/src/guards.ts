@@ -1,4 +1,4 @@
-import { attachPolicy, createClaimsGuard, createReplayGuard, createRoleGuard, createScopeGuard, type ClaimsCheck, type Guard, type MatchOptions, type ReplayOptions } from '@tollgate/core';
+import { attachPolicy, createAuthLevelGuard, createClaimsGuard, createReplayGuard, createRoleGuard, createScopeGuard, type AuthLevelOptions, type ClaimsCheck, type Guard, type MatchOptions, type ReplayOptions } from '@tollgate/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import './augment.js';
 import { toTollgateRequest } from './request.js';
@@ -37,6 +37,15 @@ export function requireRoles(roles: string | readonly string[], options?: MatchO
 /** 403 unless the claims pass `check`: an object of expected values or a predicate. */
 export function requireClaims(check: ClaimsCheck, description?: string): RequestHandler {
   return middleware(createClaimsGuard(check, description), 'tollgateRequireClaims');
+}
+
+/**
+ * RFC 9470 step-up: 401 `insufficient_user_authentication`, with `acr_values` / `max_age` in the
+ * challenge, unless the token's `acr` is listed (exact match) and its `auth_time` is at most
+ * `maxAge` seconds old (a missing `auth_time` fails under `maxAge`).
+ */
+export function requireAuthLevel(options: AuthLevelOptions): RequestHandler {
+  return middleware(createAuthLevelGuard(options), 'tollgateRequireAuthLevel');
 }
 
 /**

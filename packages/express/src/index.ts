@@ -1,5 +1,5 @@
 export { authenticate } from './authenticate.js';
-export { preventReplay, requireClaims, requireRoles, requireScopes } from './guards.js';
+export { preventReplay, requireAuthLevel, requireClaims, requireRoles, requireScopes } from './guards.js';
 export { errorHandler } from './error-handler.js';
 export { describeRoutes } from './describe-routes.js';
 export { toTollgateRequest } from './request.js';
@@ -9,6 +9,6 @@ export { metricsEndpoint } from './metrics-endpoint.js';
 export {
   MemoryAnomalyStore, MemoryNonceStore, MemoryRateLimitStore, MemoryRevocationStore, revoke, TollgateError, TollgateSetupError, isTollgateError, pinoAuditSink, combineSinks, tollgateMetrics,
   type AnomalyEvent, type AnomalyOptions, type AnomalyStore, type TollgateMetrics, type TollgateMetricsOptions,
-  type AuditEvent, type AuditSink, type AuthContext, type AuthenticateOptions, type ClientRateLimitInfo, type RateLimitInfo, type RateLimitKey, type RateLimitLimit, type RateLimitOptions, type RateLimitStore, type ClaimsCheck, type MatchOptions,
+  type AuditEvent, type AuditSink, type AuthContext, type AuthenticateOptions, type AuthLevelOptions, type IntrospectionOptions, type MtlsOptions, type ClientRateLimitInfo, type RateLimitInfo, type RateLimitKey, type RateLimitLimit, type RateLimitOptions, type RateLimitStore, type ClaimsCheck, type MatchOptions,
   type PolicyDescriptor, type NonceStore, type ProtectOptions, type ReplayOptions, type RevocationStore, type RouteDescription,
 } from '@tollgate/core';

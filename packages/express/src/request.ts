@@ -1,4 +1,4 @@
-import type { TollgateRequest } from '@tollgate/core';
+import { tlsClientCertificate, type TollgateRequest } from '@tollgate/core';
 import type { Request } from 'express';
 
 /**
@@ -47,6 +47,15 @@ class ExpressRequestView implements TollgateRequest {
     const host = publicHost(this.#req);
     return host === undefined ? undefined : `${this.#req.protocol}://${host}`;
   }
+
+  get clientCertificate(): Uint8Array | undefined {
+    return tlsClientCertificate(this.#req.socket);
+  }
+
+  /** Whether `trust proxy` trusts the peer, as Express itself decides for `X-Forwarded-*`. */
+  get trustsProxy(): boolean {
+    return trustsPeer(this.#req);
+  }
 }
 
 export function toTollgateRequest(req: Request): TollgateRequest {
@@ -59,10 +68,14 @@ export function toTollgateRequest(req: Request): TollgateRequest {
  * `req.host` drops the port), so the same rule is applied here.
  */
 function publicHost(req: Request): string | undefined {
-  const trust = req.app?.get('trust proxy fn') as ((address: string | undefined, hop: number) => boolean) | undefined;
   const forwarded = req.get('x-forwarded-host');
-  if (forwarded !== undefined && trust !== undefined && trust(req.socket.remoteAddress, 0)) {
+  if (forwarded !== undefined && trustsPeer(req)) {
     return forwarded.split(',', 1)[0]!.trim();
   }
   return req.get('host');
+}
+
+function trustsPeer(req: Request): boolean {
+  const trust = req.app?.get('trust proxy fn') as ((address: string | undefined, hop: number) => boolean) | undefined;
+  return trust !== undefined && trust(req.socket.remoteAddress, 0);
 }

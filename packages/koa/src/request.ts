@@ -1,4 +1,4 @@
-import type { TollgateRequest } from '@tollgate/core';
+import { tlsClientCertificate, type TollgateRequest } from '@tollgate/core';
 import type { Context } from 'koa';
 
 /**
@@ -43,6 +43,15 @@ class KoaRequestView implements TollgateRequest {
   get origin(): string | undefined {
     const host = this.#ctx.host;
     return host === '' ? undefined : `${this.#ctx.protocol}://${host}`;
+  }
+
+  get clientCertificate(): Uint8Array | undefined {
+    return tlsClientCertificate(this.#ctx.req.socket);
+  }
+
+  /** Koa trusts a proxy's headers under `app.proxy`. */
+  get trustsProxy(): boolean {
+    return this.#ctx.app.proxy;
   }
 }
 

@@ -2,6 +2,7 @@ import { auditBase, emitAudit, rejection, type AuditEvent, type AuditEventBase, 
 import type { AuthContext } from '../context.js';
 import type { RejectionReason } from '../errors/error-codes.js';
 import { TollgateError } from '../errors/errors.js';
+import { challengeScheme } from '../errors/challenge.js';
 import type { PolicyDescriptor } from '../policy/policy.js';
 import { promised, type MaybePromise } from '../promised.js';
 import type { TollgateRequest } from '../extract/request.js';
@@ -56,7 +57,7 @@ export function forbidden(
 ): TollgateError {
   const error = new TollgateError('insufficient_scope', description, {
     reason,
-    challenge: { scheme: auth.scheme },
+    challenge: { scheme: challengeScheme(auth) },
     ...(reason === 'insufficient_scope' ? { scopes: missing } : {}),
   });
   report(auth, req, (base) => ({ ...base, type: 'forbidden', status: 403, code: error.code, reason, missing }));

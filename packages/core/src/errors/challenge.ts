@@ -20,15 +20,24 @@ export function quoteParam(value: string): string {
 
 /**
  * Builds one challenge, RFC 6750 §3 / RFC 9449 §7.1: `Bearer realm="api", error="invalid_token", …`.
- * With no `error` the challenge is bare, as for a request that carried no credentials.
+ * With no `error` the challenge is bare, as for a request that carried no credentials. `extra`
+ * adds parameters after the error, such as RFC 9470's `acr_values` and `max_age`.
  */
-export function buildChallenge(challenge: Challenge, error: string | undefined, description: string, scopes?: readonly string[]): string {
+export function buildChallenge(
+  challenge: Challenge, error: string | undefined, description: string, scopes?: readonly string[], extra?: Readonly<Record<string, string>>,
+): string {
   const params: string[] = [];
   if (challenge.realm !== undefined) params.push(`realm=${quoteParam(challenge.realm)}`);
   if (challenge.algs !== undefined && challenge.algs.length > 0) params.push(`algs=${quoteParam(challenge.algs.join(' '))}`);
   if (error !== undefined) {
     params.push(`error=${quoteParam(error)}`, `error_description=${quoteParam(description)}`);
     if (scopes !== undefined && scopes.length > 0) params.push(`scope=${quoteParam(scopes.join(' '))}`);
+    for (const [name, value] of Object.entries(extra ?? {})) params.push(`${name}=${quoteParam(value)}`);
   }
   return params.length > 0 ? `${challenge.scheme} ${params.join(', ')}` : challenge.scheme;
+}
+
+/** The scheme a refusal of an accepted token is challenged with: DPoP for a DPoP-bound token, else Bearer. */
+export function challengeScheme(auth: { readonly jkt?: string | undefined }): 'Bearer' | 'DPoP' {
+  return auth.jkt === undefined ? 'Bearer' : 'DPoP';
 }

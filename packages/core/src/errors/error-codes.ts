@@ -1,7 +1,7 @@
 /**
  * Every error code a Tollgate middleware can answer with, in one place.
  *
- * The first four are the RFC 6750 §3.1 and RFC 9449 §7.1 codes that travel in
+ * The first six are the RFC 6750 §3.1, RFC 9470 §3 and RFC 9449 §7.1 codes that travel in
  * `WWW-Authenticate`; the rest are Tollgate's own, used in problem bodies and audit events.
  * `missing_token` is the RFC 6750 §3.1 case of a request with no credentials: its challenge
  * carries no `error` attribute.
@@ -11,6 +11,7 @@ export const ERROR_TABLE = {
   invalid_request: { status: 400, challenge: true },
   invalid_token: { status: 401, challenge: true },
   insufficient_scope: { status: 403, challenge: true },
+  insufficient_user_authentication: { status: 401, challenge: true },
   invalid_dpop_proof: { status: 401, challenge: true },
   use_dpop_nonce: { status: 401, challenge: true },
   rate_limited: { status: 429, challenge: false },
@@ -55,6 +56,13 @@ export type RejectionReason =
   | 'dpop_invalid'
   | 'dpop_nonce_required'
   | 'dpop_binding_mismatch'
+  | 'unsupported_confirmation'
+  | 'certificate_required'
+  | 'certificate_mismatch'
+  | 'inactive_token'
+  | 'introspection_unavailable'
+  | 'insufficient_acr'
+  | 'authentication_too_old'
   | 'rate_limited'
   | 'client_blocked'
   | 'many_clients'

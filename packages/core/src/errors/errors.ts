@@ -12,6 +12,8 @@ export interface TollgateErrorOptions {
   challenge?: Challenge | Challenge[];
   /** Scopes the route needs, for `insufficient_scope`. */
   scopes?: readonly string[];
+  /** More challenge parameters, e.g. RFC 9470's `acr_values` and `max_age`. */
+  challengeParams?: Readonly<Record<string, string>>;
   /**
    * The underlying error. Never shown to clients. A `jose` error is kept only as a
    * `LibraryErrorSummary` (code, claim, message), never with the claims it carries.
@@ -68,7 +70,7 @@ export class TollgateError extends Error {
     if (options.challenge !== undefined) {
       const challenges = Array.isArray(options.challenge) ? options.challenge : [options.challenge];
       headers['WWW-Authenticate'] = challenges
-        .map((c) => buildChallenge(c, ERROR_TABLE[code].challenge && c.bare !== true ? code : undefined, description, options.scopes))
+        .map((c) => buildChallenge(c, ERROR_TABLE[code].challenge && c.bare !== true ? code : undefined, description, options.scopes, options.challengeParams))
         .join(', ');
     }
     this.headers = Object.freeze(headers);

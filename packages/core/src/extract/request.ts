@@ -24,6 +24,13 @@ export interface TollgateRequest {
    * `ctx.ip`): a forwarded header only when the app trusts the proxy. Anomaly signals count by it.
    */
   ip?: string;
+  /** The DER bytes of the TLS client certificate of the connection, when one was presented (RFC 8705). */
+  clientCertificate?: Uint8Array | undefined;
+  /**
+   * Whether the framework's trust-proxy setting trusts the peer this request came from, so that
+   * headers a proxy sets (a forwarded client certificate) may be believed. Default: not trusted.
+   */
+  trustsProxy?: boolean;
 }
 
 /** Reads one header as a single string; a repeated header yields `undefined` plus `repeated`. */

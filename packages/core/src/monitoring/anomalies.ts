@@ -1,5 +1,5 @@
 import type { AuthContext } from '../context.js';
-import type { Challenge } from '../errors/challenge.js';
+import { challengeScheme, type Challenge } from '../errors/challenge.js';
 import { isTollgateError, TollgateError } from '../errors/errors.js';
 import { assertKnownOptions, setupError } from '../errors/setup-error.js';
 import type { TollgateRequest } from '../extract/request.js';
@@ -78,7 +78,7 @@ export interface AnomalyWatchContext {
   readonly audit: AuditSink | undefined;
   readonly now: () => number;
   /** The challenges of an error for a credential presented with `scheme`. */
-  readonly challengesFor: (scheme: AuthContext['scheme']) => readonly Challenge[];
+  readonly challengesFor: (scheme: 'Bearer' | 'DPoP') => readonly Challenge[];
 }
 
 /** The anomaly signals around one authenticator: `createAuthenticator` calls it at three points. */
@@ -194,7 +194,7 @@ export function createAnomalyWatch(options: ParsedAnomalyOptions, context: Anoma
       // One signal per token and window: when this client's address made the count pass max.
       if (counted.isNew && counted.count === clientsPerToken.max + 1) signal(req, auth, { kind: 'many-clients', client, count: counted.count, action });
       if (action === 'deny') {
-        throw new TollgateError('invalid_token', 'The access token is in use from too many places', { reason: 'many_clients', challenge: [...context.challengesFor(auth.scheme)] });
+        throw new TollgateError('invalid_token', 'The access token is in use from too many places', { reason: 'many_clients', challenge: [...context.challengesFor(challengeScheme(auth))] });
       }
     });
   }

@@ -8,6 +8,10 @@ export interface AuthenticatePolicy {
   typ?: string | undefined;
   dpop: 'off' | 'allowed' | 'required';
   revocation: boolean;
+  /** The RFC 7662 endpoint opaque tokens are introspected at, when one is configured. */
+  introspection?: string;
+  /** RFC 8705 certificate-bound tokens: checked when bound (`allowed`), or demanded (`required`), when configured. */
+  mtls?: 'allowed' | 'required';
   /** Set by default-deny (`protect`): the paths it leaves public. */
   publicPaths?: readonly string[];
 }
@@ -34,6 +38,15 @@ export interface ClaimsPolicy {
   claims: readonly string[];
 }
 
+/** What a `requireAuthLevel` middleware enforces (RFC 9470 step-up). */
+export interface AuthLevelPolicy {
+  kind: 'auth-level';
+  /** Accepted `acr` values; empty when any will do. */
+  acr: readonly string[];
+  /** Seconds since `auth_time` at most, when limited. */
+  maxAge?: number;
+}
+
 /** What a `preventReplay` middleware enforces. */
 export interface ReplayPolicy {
   kind: 'replay';
@@ -51,7 +64,7 @@ export interface RateLimitPolicy {
 }
 
 /** The machine-readable description a Tollgate middleware carries. */
-export type PolicyDescriptor = AuthenticatePolicy | ScopesPolicy | RolesPolicy | ClaimsPolicy | ReplayPolicy | RateLimitPolicy;
+export type PolicyDescriptor = AuthenticatePolicy | ScopesPolicy | RolesPolicy | ClaimsPolicy | AuthLevelPolicy | ReplayPolicy | RateLimitPolicy;
 
 /** Registered globally so that two copies of core still recognise each other's middlewares. */
 export const POLICY = Symbol.for('tollgate.policy');
@@ -139,7 +152,7 @@ export function describeRoute(method: string, path: string, policies: readonly P
       case 'roles': for (const r of p.roles) if (!roles.includes(r)) roles.push(r); break;
       case 'replay': replayProtected = true; break;
       case 'rate-limit': rateLimit.push(p); break;
-      case 'claims': break;
+      case 'claims': case 'auth-level': break;
     }
   }
   const route: RouteDescription = { method: method.toUpperCase(), path, protected: isProtected, scopes, roles, replayProtected, rateLimit, policies: [...policies] };

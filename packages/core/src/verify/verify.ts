@@ -169,6 +169,13 @@ function issuerFor(token: string, options: ParsedAuthenticateOptions, challenges
   return issuer;
 }
 
+/** The dots of a compact serialization: 2 for a JWS (a JWT), 4 for a JWE, else none of them. */
+export function countDots(token: string): number {
+  let dots = 0;
+  for (let i = token.indexOf('.'); i !== -1; i = token.indexOf('.', i + 1)) dots++;
+  return dots;
+}
+
 /**
  * Verifies a JWT access token: shape, trusted issuer, signature under the issuer's algorithm
  * allow-list, `aud`, `exp` (always required), `nbf`, `iat`/`maxTokenAge`, `typ`, required
@@ -177,8 +184,7 @@ function issuerFor(token: string, options: ParsedAuthenticateOptions, challenges
  */
 export async function verifyToken(token: string, options: ParsedAuthenticateOptions, challenges: readonly Challenge[] = options.challenges): Promise<VerifiedToken> {
   // Three dot-separated parts: a JWE (five) or a bare string is no access token for us.
-  let dots = 0;
-  for (let i = token.indexOf('.'); i !== -1; i = token.indexOf('.', i + 1)) dots++;
+  const dots = countDots(token);
   if (dots !== 2) throw invalidToken(dots === 4 ? 'unsupported_token_type' : 'malformed_token', 'The access token is malformed', challenges);
   // Before any key work, and so before anything is cached or counted under this spelling.
   const spelling = spellingOf(token);

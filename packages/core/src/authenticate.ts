@@ -1,6 +1,6 @@
 import { auditBase, emitAudit } from './monitoring/audit.js';
 import { readRoles, readScopes } from './authorize/claims.js';
-import type { AuthContext } from './context.js';
+import { challengeScheme, type AuthContext } from './context.js';
 import { isTollgateError, TollgateError } from './errors/errors.js';
 import { assertTokenSyntax, findToken, type ExtractedToken, type ExtractOptions } from './extract/extract.js';
 import { fingerprint } from './fingerprint.js';
@@ -11,7 +11,8 @@ import { TokenCache } from './verify/token-cache.js';
 import { verifyToken } from './verify/verify.js';
 import { bindAuditSink } from './authorize/guard.js';
 import { currentDpopNonce, verifyDpopProof, type DpopContext } from './dpop/dpop.js';
-import { promised, type MaybePromise } from './promised.js';
+import { isThenable, promised, type MaybePromise } from './promised.js';
+import { apiKeyContext, findApiKey } from './api-keys/api-key-auth.js';
 
 /** The framework-free heart of `authenticate`, shared by every adapter. */
 export interface Authenticator {
@@ -47,6 +48,7 @@ function describe(options: ParsedAuthenticateOptions): AuthenticatePolicy {
     typ: options.typ,
     dpop: options.dpop === undefined ? 'off' : options.dpop.required ? 'required' : 'allowed',
     revocation: options.revocation !== undefined,
+    ...(options.apiKeys === undefined ? {} : { apiKeys: options.apiKeys.describe() }),
   };
 }
 
@@ -116,7 +118,7 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
     } catch (error) {
       throw new TollgateError('temporarily_unavailable', 'The revocation list cannot be checked right now', { reason: 'store_unavailable', headers: { 'Retry-After': '1' }, cause: error });
     }
-    if (revoked) throw new TollgateError('invalid_token', 'The access token was revoked', { reason: 'revoked', challenge: [...options.challengesFor(auth.scheme)] });
+    if (revoked) throw new TollgateError('invalid_token', 'The access token was revoked', { reason: 'revoked', challenge: [...options.challengesFor(challengeScheme(auth))] });
   }
 
   /**
@@ -145,13 +147,13 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
   }
 
   /** The error a client sees, reported; `token` is given once the token passed the syntax check. */
-  function rejected(req: TollgateRequest, caught: unknown, token: string | undefined): TollgateError {
+  function rejected(req: TollgateRequest, caught: unknown, token: string | undefined, keyId?: string): TollgateError {
     // Anything unexpected still denies, as an invalid token: never a 500 and never an allow.
     const error = isTollgateError(caught)
       ? caught
       : new TollgateError('invalid_token', 'The access token could not be verified', { reason: 'malformed_token', challenge: [...options.challengesFor('Bearer')], cause: caught });
     if (audit !== undefined) {
-      const who = token === undefined ? undefined : { fingerprint: fingerprint(token) };
+      const who = token === undefined ? undefined : { fingerprint: fingerprint(token), keyId };
       emitAudit(audit, { ...auditBase(req, options.now(), who), type: 'rejected', status: error.status, code: error.code, reason: error.reason });
     }
     return error;
@@ -175,15 +177,42 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
     }
   }
 
+  /** An API key instead of a JWT: verified by `options.apiKeys`; a cached key without a cap answers synchronously. */
+  function attemptApiKey(req: TollgateRequest, key: string): MaybePromise<AuthContext> {
+    const refuse = (caught: unknown): never => {
+      throw rejected(req, caught, key, options.apiKeys!.idOf(key));
+    };
+    try {
+      const verified = options.apiKeys!.attempt(key, options.challengesFor('Bearer'));
+      if (isThenable(verified)) return verified.then((record) => accepted(req, withSink(apiKeyContext(key, record)), false), refuse);
+      return accepted(req, withSink(apiKeyContext(key, verified)), true);
+    } catch (caught) {
+      return refuse(caught);
+    }
+  }
+
+  function withSink(auth: AuthContext): AuthContext {
+    bindAuditSink(auth, audit, options.now);
+    return auth;
+  }
+
   function attempt(req: TollgateRequest): MaybePromise<AuthContext> {
     let found: ExtractedToken | undefined;
     let now: number;
     let hit: AuthContext | undefined;
+    let key: string | undefined;
     try {
       found = findToken(req, extractOptions);
+      key = options.apiKeys === undefined ? undefined : findApiKey(req, found, options.apiKeys, extractOptions);
+    } catch (caught) {
+      throw rejected(req, caught, undefined);
+    }
+    if (key !== undefined) return attemptApiKey(req, key);
+    try {
       if (found === undefined) {
         throw new TollgateError('missing_token', 'No access token was sent', { reason: 'no_token', challenge: [...options.challenges] });
       }
+      if (options.issuers.length === 0) throw new TollgateError('invalid_token', 'Only API keys are accepted here', { reason: 'malformed_token', challenge: [...options.challengesFor('Bearer')] });
       // The cache is asked before anything parses the token: a hit is a token equal to one that
       // passed every check, so only what it may have outlived (expiry, age) is checked again.
       now = options.now();

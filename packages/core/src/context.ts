@@ -24,8 +24,15 @@ export interface AuthContext {
   readonly expiresAt: Date;
   /** A short SHA-256 digest of the token, for logs and rate-limit keys. */
   readonly fingerprint: string;
-  /** How the token was presented. */
-  readonly scheme: 'Bearer' | 'DPoP';
+  /** How the credential was presented: a bearer or DPoP token, or an API key Tollgate issued. */
+  readonly scheme: 'Bearer' | 'DPoP' | 'api-key';
+  /** For API keys: the key's id (never the key). */
+  readonly keyId?: string | undefined;
   /** For DPoP-bound tokens: the JWK thumbprint of the proof key (`cnf.jkt`). */
   readonly jkt?: string | undefined;
+}
+
+/** The scheme of the challenges answering `auth`: API keys travel as bearer credentials. */
+export function challengeScheme(auth: Pick<AuthContext, 'scheme'>): 'Bearer' | 'DPoP' {
+  return auth.scheme === 'DPoP' ? 'DPoP' : 'Bearer';
 }

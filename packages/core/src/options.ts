@@ -5,6 +5,7 @@ import type { TokenLocations } from './extract/extract.js';
 import { createKeySource, type KeySource, type KeySourceOptions } from './verify/key-source.js';
 import { assertKnownOptions, nonNegative, setupError, stringList } from './errors/setup-error.js';
 import type { RevocationStore } from './revocation/revocation.js';
+import { ApiKeys } from './api-keys/api-keys.js';
 import { parseDpopOptions, type DpopOptions, type ParsedDpopOptions } from './dpop/dpop-options.js';
 
 /** One trusted issuer: who it is, whom its tokens are for, and how to check them. */
@@ -51,6 +52,8 @@ export interface AuthenticateOptions extends Partial<IssuerOptions> {
   dpop?: DpopOptions;
   /** The clock, in ms since the epoch. Default `Date.now`. */
   now?: () => number;
+  /** Also accept API keys Tollgate issued (see {@link ApiKeys}); the JWT options become optional. */
+  apiKeys?: ApiKeys;
   /** The `fetch` used for JWKS and discovery. Default the global one. */
   fetch?: typeof globalThis.fetch;
 }
@@ -81,6 +84,7 @@ export interface ParsedAuthenticateOptions {
   readonly warmup: boolean;
   readonly revocation: RevocationStore | undefined;
   readonly dpop: ParsedDpopOptions | undefined;
+  readonly apiKeys: ApiKeys | undefined;
   /** The challenges of a request that sent no token: every accepted scheme, bare. */
   readonly challenges: readonly Challenge[];
   /** The challenges of an error for a request that used `scheme`: that one carries the error. */
@@ -91,7 +95,7 @@ export interface ParsedAuthenticateOptions {
 const ISSUER_KEYS = ['issuer', 'audience', 'jwksUri', 'jwks', 'publicKey', 'secret', 'discovery', 'jwksOptions', 'algorithms'] as const;
 const KNOWN = [
   ...ISSUER_KEYS, 'issuers', 'clockTolerance', 'maxTokenAge', 'requiredClaims', 'typ', 'scopeClaim', 'rolesClaim', 'tokenLocations',
-  'cache', 'audit', 'realm', 'maxTokenLength', 'allowPreflight', 'warmup', 'revocation', 'dpop', 'now', 'fetch',
+  'cache', 'audit', 'realm', 'maxTokenLength', 'allowPreflight', 'warmup', 'revocation', 'dpop', 'now', 'fetch', 'apiKeys',
 ];
 
 function claimReader(value: unknown, name: string): ClaimReader | undefined {
@@ -156,6 +160,8 @@ export function parseAuthenticateOptions(options: AuthenticateOptions): ParsedAu
     if (topLevel.length > 0) setupError('ERR_TOLLGATE_INVALID_OPTION', `authenticate: set issuers or ${topLevel.join(', ')}, not both`);
     if (!Array.isArray(options.issuers) || options.issuers.length === 0) setupError('ERR_TOLLGATE_EMPTY_LIST', 'authenticate: issuers must not be empty');
     issuers = options.issuers.map((o: IssuerOptions, i: number) => parseIssuer(o, `issuers[${i}]`, options.fetch));
+  } else if (topLevel.length === 0 && options.apiKeys !== undefined) {
+    issuers = []; // API keys only: every bearer value that is not a key is refused
   } else {
     const single: Record<string, unknown> = {};
     for (const k of topLevel) single[k] = options[k];
@@ -173,6 +179,7 @@ export function parseAuthenticateOptions(options: AuthenticateOptions): ParsedAu
   if (options.typ !== undefined && (typeof options.typ !== 'string' || options.typ === '')) setupError('ERR_TOLLGATE_INVALID_OPTION', 'typ must be a non-empty string');
   if (options.realm !== undefined && typeof options.realm !== 'string') setupError('ERR_TOLLGATE_INVALID_OPTION', 'realm must be a string');
   if (options.revocation !== undefined && typeof options.revocation?.isRevoked !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', 'revocation must be a RevocationStore');
+  if (options.apiKeys !== undefined && !(options.apiKeys instanceof ApiKeys)) setupError('ERR_TOLLGATE_INVALID_OPTION', 'apiKeys must be an ApiKeys instance');
   const maxTokenAge = options.maxTokenAge === undefined ? undefined : nonNegative(options.maxTokenAge, 'maxTokenAge', 0);
   const realm = options.realm;
   const dpop = options.dpop === undefined ? undefined : parseDpopOptions(options.dpop);
@@ -205,6 +212,7 @@ export function parseAuthenticateOptions(options: AuthenticateOptions): ParsedAu
     warmup: options.warmup ?? false,
     revocation: options.revocation,
     dpop,
+    apiKeys: options.apiKeys,
     challenges,
     challengesFor: (scheme: 'Bearer' | 'DPoP') => byScheme[scheme],
     now: options.now ?? Date.now,

@@ -2,3 +2,4 @@ export { RedisNonceStore } from './nonce-store.js';
 export { RedisRevocationStore } from './revocation-store.js';
 export { RedisUnavailableError, type IORedisClientLike, type NodeRedisClientLike, type RedisClientLike } from './client.js';
 export type { RedisStoreOptions } from './options.js';
+export { RedisApiKeyStore } from './api-key-store.js';

@@ -1,5 +1,5 @@
 import { auditBase, emitAudit, type AuditEvent, type AuditEventBase, type AuditSink } from '../monitoring/audit.js';
-import type { AuthContext } from '../context.js';
+import { challengeScheme, type AuthContext } from '../context.js';
 import type { RejectionReason } from '../errors/error-codes.js';
 import { TollgateError } from '../errors/errors.js';
 import type { PolicyDescriptor } from '../policy/policy.js';
@@ -56,7 +56,7 @@ export function forbidden(
 ): TollgateError {
   const error = new TollgateError('insufficient_scope', description, {
     reason,
-    challenge: { scheme: auth.scheme },
+    challenge: { scheme: challengeScheme(auth) },
     ...(reason === 'insufficient_scope' ? { scopes: missing } : {}),
   });
   report(auth, req, (base) => ({ ...base, type: 'forbidden', status: 403, code: error.code, reason, missing }));

@@ -14,6 +14,7 @@ export const ERROR_TABLE = {
   invalid_dpop_proof: { status: 401, challenge: true },
   use_dpop_nonce: { status: 401, challenge: true },
   rate_limited: { status: 429, challenge: false },
+  quota_exhausted: { status: 429, challenge: false },
   temporarily_unavailable: { status: 503, challenge: false },
 } as const;
 
@@ -55,5 +56,7 @@ export type RejectionReason =
   | 'dpop_nonce_required'
   | 'dpop_binding_mismatch'
   | 'rate_limited'
+  | 'invalid_key'
+  | 'quota_exhausted'
   | 'key_source_unavailable'
   | 'store_unavailable';

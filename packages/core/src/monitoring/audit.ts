@@ -13,19 +13,22 @@ export interface AuditEventBase {
   subject?: string;
   clientId?: string;
   issuer?: string;
+  /** The API key's id, for API keys. Never the key. */
+  keyId?: string;
 }
 
 /**
  * The common part of every event: when, which request (path without the query), and who, as far
  * as known — the fingerprint alone for a token that failed verification, never the token.
  */
-export function auditBase(req: TollgateRequest, time: number, who?: Pick<AuthContext, 'fingerprint'> & Partial<Pick<AuthContext, 'issuer' | 'subject' | 'clientId'>>): AuditEventBase {
+export function auditBase(req: TollgateRequest, time: number, who?: Pick<AuthContext, 'fingerprint'> & Partial<Pick<AuthContext, 'issuer' | 'subject' | 'clientId' | 'keyId'>>): AuditEventBase {
   return {
     time: new Date(time).toISOString(), method: req.method, path: requestPath(req),
     ...(who === undefined ? {} : { fingerprint: who.fingerprint }),
     ...(who?.issuer === undefined ? {} : { issuer: who.issuer }),
     ...(who?.subject === undefined ? {} : { subject: who.subject }),
     ...(who?.clientId === undefined ? {} : { clientId: who.clientId }),
+    ...(who?.keyId === undefined ? {} : { keyId: who.keyId }),
   };
 }
 

@@ -8,6 +8,8 @@ export interface AuthenticatePolicy {
   typ?: string | undefined;
   dpop: 'off' | 'allowed' | 'required';
   revocation: boolean;
+  /** Present when the route also accepts API keys Tollgate issued: their prefix, header and store. */
+  apiKeys?: { prefix: string; header: string; store: string } | undefined;
   /** Set by default-deny (`protect`): the paths it leaves public. */
   publicPaths?: readonly string[];
 }

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { TollgateError } from '../errors/errors.js';
+import { challengeScheme } from '../context.js';
 import { defineGuard, notAuthenticated, reportRejection, type Guard } from '../authorize/guard.js';
 import { MemoryNonceStore, type NonceStore } from './nonce-store.js';
 import type { ReplayPolicy } from '../policy/policy.js';
@@ -54,11 +55,11 @@ export function createReplayGuard(options: ReplayOptions = {}): Guard<ReplayPoli
     const refuse = (error: TollgateError): TollgateError => reportRejection(auth, req, error);
     const { jti } = auth.claims;
     if (typeof jti !== 'string' || jti === '') {
-      throw refuse(new TollgateError('invalid_token', 'The access token has no jti claim', { reason: 'missing_jti', challenge: { scheme: auth.scheme } }));
+      throw refuse(new TollgateError('invalid_token', 'The access token has no jti claim', { reason: 'missing_jti', challenge: { scheme: challengeScheme(auth) } }));
     }
     // Remembered while any instance could still accept the token: until exp plus the tolerance.
     const ttl = auth.expiresAt.getTime() - now() + tolerance;
-    if (ttl <= 0) throw refuse(new TollgateError('invalid_token', 'The access token expired', { reason: 'expired', challenge: { scheme: auth.scheme } }));
+    if (ttl <= 0) throw refuse(new TollgateError('invalid_token', 'The access token expired', { reason: 'expired', challenge: { scheme: challengeScheme(auth) } }));
     let first: boolean;
     try {
       first = await store.claim(replayKey(prefix, auth.issuer, jti), Math.ceil(ttl));
@@ -67,6 +68,6 @@ export function createReplayGuard(options: ReplayOptions = {}): Guard<ReplayPoli
       throw refuse(new TollgateError('temporarily_unavailable', 'Token replays cannot be checked right now', { reason: 'store_unavailable', headers: { 'Retry-After': '1' }, cause: error }));
     }
     // Only an explicit true is a first use: a store answering anything else never lets a replay through.
-    if (first !== true) throw refuse(new TollgateError('invalid_token', 'The access token was already used', { reason: 'replayed', challenge: { scheme: auth.scheme } }));
+    if (first !== true) throw refuse(new TollgateError('invalid_token', 'The access token was already used', { reason: 'replayed', challenge: { scheme: challengeScheme(auth) } }));
   });
 }

@@ -32,6 +32,7 @@ describe('the example apps', () => {
     const { stdout } = await run(tsx, ['examples/demo.ts', '--check', ...extra], { cwd: new URL('..', import.meta.url).pathname, timeout: 60_000 });
     expect(stdout).toContain('OPEN');
     expect(stdout).not.toContain('FAIL');
-    expect(stdout.match(/^ok /gm)).toHaveLength(11);
+    expect(stdout.match(/^ok /gm)).toHaveLength(13);
+    expect(stdout).toMatch(/^ok {3}200 GET \/v1\/orders {2}\(a machine client lists orders with its API key/m);
   });
 });

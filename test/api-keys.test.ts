@@ -167,6 +167,8 @@ describe.each(eachFramework)('%s: API keys', (_name, framework: Framework) => {
       expect(response.status).toBe(400);
       expect(response.headers['www-authenticate']).toContain('error="invalid_request"');
     }
+    const twice = await request(app).get('/orders').set('X-Api-Key', [key, key] as unknown as string); // sent as two headers
+    expect([twice.status, twice.headers['www-authenticate']]).toEqual([400, 'Bearer error="invalid_request", error_description="More than one x-api-key header"']);
   });
 
   it('answers 503 with Retry-After when the store fails or hangs, never 200 or 500', async () => {

@@ -180,6 +180,7 @@ export function parseAuthenticateOptions(options: AuthenticateOptions): ParsedAu
   if (options.realm !== undefined && typeof options.realm !== 'string') setupError('ERR_TOLLGATE_INVALID_OPTION', 'realm must be a string');
   if (options.revocation !== undefined && typeof options.revocation?.isRevoked !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', 'revocation must be a RevocationStore');
   if (options.apiKeys !== undefined && !(options.apiKeys instanceof ApiKeys)) setupError('ERR_TOLLGATE_INVALID_OPTION', 'apiKeys must be an ApiKeys instance');
+  if (options.apiKeys !== undefined && options.dpop?.required === true) setupError('ERR_TOLLGATE_INVALID_OPTION', 'apiKeys cannot be combined with dpop.required: an API key is a bearer credential');
   const maxTokenAge = options.maxTokenAge === undefined ? undefined : nonNegative(options.maxTokenAge, 'maxTokenAge', 0);
   const realm = options.realm;
   const dpop = options.dpop === undefined ? undefined : parseDpopOptions(options.dpop);

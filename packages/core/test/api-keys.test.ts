@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { crc32 } from 'node:zlib';
 import { ApiKeys } from '../src/api-keys/api-keys.js';
-import { MemoryApiKeyStore, type ApiKeyRecord } from '../src/api-keys/api-key-store.js';
+import { MemoryApiKeyStore, type ApiKeyRecord, type ApiKeyStore } from '../src/api-keys/api-key-store.js';
 import { checksum, keyPattern, parseKey } from '../src/api-keys/key-format.js';
 import { createAuthenticator } from '../src/authenticate.js';
 import { TollgateSetupError } from '../src/errors/setup-error.js';
@@ -149,12 +149,27 @@ describe('ApiKeys', () => {
     expect(await reason(hanging.verify(key))).toBe('503 temporarily_unavailable store_unavailable');
   });
 
+  it('answers 503, not 401 or a crash, when the store throws synchronously; a throwing lastUsedAt write is ignored', async () => {
+    const store = new MemoryApiKeyStore();
+    const { apiKeys } = keysOnClock({ store });
+    const { key } = await apiKeys.create({ name: 'n', subject: 's' });
+    const delegate = (override: Partial<ApiKeyStore>): ApiKeyStore => ({
+      get: (id) => store.get(id), put: (r) => store.put(r), update: (id, p) => store.update(id, p), list: (f) => store.list(f), spend: (id, now) => store.spend(id, now), ...override,
+    });
+    const throwing = delegate({ get: () => { throw new Error('pool destroyed'); } });
+    expect(await reason(new ApiKeys({ store: throwing }).verify(key))).toBe('503 temporarily_unavailable store_unavailable');
+    const badUpdates = delegate({ update: () => { throw new Error('read-only'); } });
+    await expect(new ApiKeys({ store: badUpdates }).verify(key)).resolves.toMatchObject({ subject: 's' });
+  });
+
   it('validates its options at setup', () => {
     const store = new MemoryApiKeyStore();
     for (const bad of [{ store, prefix: 'has_underscore' }, { store, prefix: '' }, { store, header: 'authorization' }, { store, cacheTtlMs: -1 }, { store, timeoutMs: 0 }, { store: {} }, { store, typo: 1 }]) {
       expect(() => new ApiKeys(bad as never)).toThrow(TollgateSetupError);
     }
     expect(() => createAuthenticator({ apiKeys: {} as never })).toThrow(TollgateSetupError);
+    // dpop.required refuses plain bearer credentials; an API key is one, so the two cannot meet.
+    expect(() => createAuthenticator({ apiKeys: new ApiKeys({ store }), secret: 'x'.repeat(32), issuer: 'i', audience: 'a', dpop: { required: true, origin: 'https://api.example' } })).toThrow(/dpop.required/);
   });
 
   it('gives the authenticator a context with scheme api-key, keyId, subject, scopes, roles, claims and expiry', async () => {

@@ -22,7 +22,8 @@ export function findApiKey(req: TollgateRequest, found: ExtractedToken | undefin
   const { value, repeated } = headerValue(req, apiKeys.header);
   const invalid = (description: string, reason: 'malformed_header' | 'multiple_token_methods' | 'token_too_large') =>
     new TollgateError('invalid_request', description, { reason, challenge: [...options.challenges] });
-  if (repeated) throw invalid(`More than one ${apiKeys.header} header`, 'malformed_header');
+  // Node joins a repeated header with ", "; a key never holds a comma.
+  if (repeated || value?.includes(',') === true) throw invalid(`More than one ${apiKeys.header} header`, 'malformed_header');
   if (value !== undefined && value !== '') {
     if (found !== undefined) throw invalid('The access token was sent by more than one method', 'multiple_token_methods');
     if (value.length > options.maxTokenLength) throw invalid('The API key is too large', 'token_too_large');

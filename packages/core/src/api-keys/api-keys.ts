@@ -192,16 +192,16 @@ export class ApiKeys {
       record.refilledAt = new Date(now);
     }
     if (extra.rotatedFrom !== undefined) record.rotatedFrom = extra.rotatedFrom;
-    await this.#bounded(this.#store.put(record));
+    await this.#bounded(() => this.#store.put(record));
     return { key: formatKey(this.prefix, id, secret), record: apiKeyInfo(record) };
   }
 
   /** Revokes a key at once on this instance, and on every other within `cacheTtlMs`. Resolves to its record, or `undefined` for an unknown id. */
   async revoke(id: string): Promise<ApiKeyInfo | undefined> {
-    const record = await this.#bounded(this.#store.get(id));
+    const record = await this.#bounded(() => this.#store.get(id));
     if (record === undefined) return undefined;
     const revokedAt = record.revokedAt ?? new Date(this.#now());
-    if (record.revokedAt === undefined) await this.#bounded(this.#store.update(id, { revokedAt }));
+    if (record.revokedAt === undefined) await this.#bounded(() => this.#store.update(id, { revokedAt }));
     this.#cache?.delete(id);
     return apiKeyInfo({ ...record, revokedAt });
   }
@@ -212,7 +212,7 @@ export class ApiKeys {
    */
   async rotate(id: string, options: { graceSeconds?: number; expiresIn?: number } = {}): Promise<CreatedApiKey> {
     const grace = nonNegative(options.graceSeconds, 'ApiKeys.rotate: graceSeconds', 0);
-    const old = await this.#bounded(this.#store.get(id));
+    const old = await this.#bounded(() => this.#store.get(id));
     if (old === undefined || old.revokedAt !== undefined) throw new Error(`ApiKeys.rotate: no active key with id ${id}`);
     const now = this.#now();
     const lifetime = old.expiresAt === undefined ? undefined : (old.expiresAt.getTime() - old.createdAt.getTime()) / 1000;
@@ -225,14 +225,14 @@ export class ApiKeys {
       ...(old.refill === undefined ? {} : { refill: old.refill }),
     }, { rotatedFrom: id });
     const until = now + grace * 1000;
-    if (old.expiresAt === undefined || old.expiresAt.getTime() > until) await this.#bounded(this.#store.update(id, { expiresAt: new Date(until) }));
+    if (old.expiresAt === undefined || old.expiresAt.getTime() > until) await this.#bounded(() => this.#store.update(id, { expiresAt: new Date(until) }));
     this.#cache?.delete(id);
     return next;
   }
 
   /** The keys, or one subject's, without salt and hash. */
   async list(filter: { subject?: string } = {}): Promise<ApiKeyInfo[]> {
-    return (await this.#bounded(this.#store.list(filter))).map(apiKeyInfo);
+    return (await this.#bounded(() => this.#store.list(filter))).map(apiKeyInfo);
   }
 
   /** Verifies a key: its record, or a {@link TollgateError} (401, 429, 503). */
@@ -255,7 +255,7 @@ export class ApiKeys {
   }
 
   async #load(parsed: ParsedKey, now: number, challenges: readonly Challenge[]): Promise<ApiKeyRecord> {
-    const record = await this.#bounded(this.#store.get(parsed.id));
+    const record = await this.#bounded(() => this.#store.get(parsed.id));
     if (record !== undefined && this.#cache !== undefined) this.#cache.set(parsed.id, { record: Object.freeze(record), until: now + this.#ttl });
     return this.#accept(parsed, record, now, challenges);
   }
@@ -272,7 +272,7 @@ export class ApiKeys {
   }
 
   async #spend(record: ApiKeyRecord, now: number): Promise<ApiKeyRecord> {
-    const left = await this.#bounded(this.#store.spend(record.id, new Date(now)));
+    const left = await this.#bounded(() => this.#store.spend(record.id, new Date(now)));
     if (left < 0) throw new TollgateError('quota_exhausted', 'The API key has no uses left', { reason: 'quota_exhausted' });
     return record;
   }
@@ -282,16 +282,17 @@ export class ApiKeys {
     const last = Math.max(record.lastUsedAt?.getTime() ?? 0, this.#touched.get(record.id) ?? 0);
     if (now - last < LAST_USED_INTERVAL_MS) return;
     this.#touched.set(record.id, now);
-    this.#bounded(this.#store.update(record.id, { lastUsedAt: new Date(now) })).catch(() => { /* never fails a request */ });
+    this.#bounded(() => this.#store.update(record.id, { lastUsedAt: new Date(now) })).catch(() => { /* never fails a request */ });
   }
 
   /** The store's answer, or a 503 when it fails or takes longer than `timeoutMs`. */
-  #bounded<T>(pending: Promise<T>): Promise<T> {
+  #bounded<T>(call: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const unavailable = (cause: unknown) => new TollgateError('temporarily_unavailable', 'The API key store cannot be reached right now', { reason: 'store_unavailable', headers: { 'Retry-After': '1' }, cause });
       const timer = setTimeout(() => reject(unavailable(new Error(`no answer within ${this.#timeoutMs} ms`))), this.#timeoutMs);
       timer.unref();
-      Promise.resolve(pending).then(
+      // Promise.resolve().then: a store that throws synchronously is a failing store too.
+      Promise.resolve().then(call).then(
         (value) => { clearTimeout(timer); resolve(value); },
         (error: unknown) => { clearTimeout(timer); reject(unavailable(error)); },
       );

@@ -33,7 +33,7 @@ process.on('SIGINT', () => {
 
 // ---- identity: issuers and token pools ----
 const idp = await startIssuers();
-const ctx = { issuers: idp.ctxIssuers, redisUrl: config.redisUrl, prefix };
+const ctx = { issuers: idp.ctxIssuers, redisUrl: config.redisUrl, databaseUrl: config.databaseUrl, prefix, pool: config.pool };
 log(`minting ${config.pool} RS256 and ${config.pool} ES256 tokens`);
 const pools = { RS256: await mintPool(idp.issuers.RS256, config.pool), ES256: await mintPool(idp.issuers.ES256, config.pool) };
 const probes = { RS256: await checkTokens(idp.issuers.RS256), ES256: await checkTokens(idp.issuers.ES256) };
@@ -74,6 +74,11 @@ const monitor = targets.some((t) => t.redis) ? await redisMonitor() : undefined;
 const rows = new Map(); // id -> { target, status, reason, rounds: [] }
 for (const target of targets) rows.set(target.id, { target, status: 'pending', reason: undefined, rounds: [], checks: [] });
 
+/** The credentials a row is driven with: its own API keys when its server made them, else the JWT pool. */
+function poolOf(target) {
+  return servers.get(target.id)?.tokens ?? pools[target.alg ?? 'RS256'];
+}
+
 async function singleUseTokens(target, count) {
   return mintPool(idp.issuers[target.alg ?? 'RS256'], count, { lifetime: 900 });
 }
@@ -88,7 +93,7 @@ async function preflight(target, port) {
     checks.push({ name, expected: status, got: res.status, ok });
     return ok;
   };
-  const valid = target.singleUse ? (await singleUseTokens(target, 1))[0] : pools[alg][0];
+  const valid = target.singleUse ? (await singleUseTokens(target, 1))[0] : poolOf(target)[0];
   await expect('valid token', bearer(valid), 200, target.rateLimited && !target.bare ? (res) => res.headers.ratelimit !== undefined || res.headers['ratelimit-policy'] !== undefined : undefined);
   if (!target.bare) {
     await expect('no token', {}, 401);
@@ -147,12 +152,12 @@ async function warm(target, seconds) {
     if (!estimate.has(target.id)) estimate.set(target.id, result.rps);
     return;
   }
-  await drive(server.port, { tokens: pools[target.alg ?? 'RS256'], connections: config.connections, duration: seconds });
+  await drive(server.port, { tokens: poolOf(target), connections: config.connections, duration: seconds });
 }
 
 async function measure(target) {
   const server = servers.get(target.id);
-  let tokens = pools[target.alg ?? 'RS256'];
+  let tokens = poolOf(target);
   let amount;
   if (target.singleUse) {
     amount = Math.min(config.singleUseMax, Math.max(1000, Math.ceil((estimate.get(target.id) ?? 2000) * config.duration * 1.1)));
@@ -239,7 +244,7 @@ for (const row of rows.values()) {
   const s = (row.summary = summary(row));
   const notes = [];
   if (t.singleUse) notes.push(`${fmt(median(row.rounds.map((x) => x.singleUseTokens)))} single-use tokens per round, every request verified`);
-  else if (!t.bare) notes.push(`pool ${fmt(config.pool)} tokens`);
+  else if (!t.bare) notes.push(`pool ${fmt(config.pool)} ${t.apiKeys ? 'API keys' : 'tokens'}`);
   if (s.failures > 0) notes.push(`⚠ ${s.failures} non-2xx/errors`);
   tableRows.push([
     t.label, fmt(s.rps), t.bare ? '1.00' : fmt(s.vsBare, 2), fmt(s.p50, 1), fmt(s.p99, 1), fmt(s.cpuPercent), fmt(s.cpuUsPerRequest),

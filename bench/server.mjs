@@ -1,5 +1,5 @@
 // One benchmarked server, in its own process: forked by run.mjs / profile.mjs, driven over IPC.
-//   parent -> { type: 'start', id, ctx }   child -> { type: 'ready', port } | { type: 'unavailable', reason } | { type: 'failed', reason }
+//   parent -> { type: 'start', id, ctx }   child -> { type: 'ready', port, tokens? } | { type: 'unavailable', reason } | { type: 'failed', reason }
 //   parent -> { type: 'stats' }            child -> { type: 'stats', cpu, redis, rss, heapUsed }
 //   parent -> { type: 'stop' }             child closes and exits (which also writes a --cpu-prof profile)
 import { createServer } from 'node:http';
@@ -30,7 +30,8 @@ async function start({ id, ctx }) {
   server = createServer(built.handler);
   server.on('request', () => { counters.requests++; });
   server.keepAliveTimeout = 60_000;
-  server.listen(0, '127.0.0.1', () => send({ type: 'ready', port: server.address().port }));
+  // A row that issues its own credentials (API keys) hands them to the runner with its port.
+  server.listen(0, '127.0.0.1', () => send({ type: 'ready', port: server.address().port, tokens: built.tokens }));
 }
 
 async function stop() {

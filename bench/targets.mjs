@@ -184,6 +184,56 @@ async function rawJoseServer(ctx, { cached }) {
   });
 }
 
+/**
+ * The API-key store of a row: memory, Redis (counted node-redis client, keys under the run's
+ * prefix) or PostgreSQL (a table of its own, dropped at close).
+ */
+async function apiKeyStore(ctx, counters, kind) {
+  if (kind === 'memory') {
+    const { MemoryApiKeyStore } = await import('@tollgate/core');
+    return { store: new MemoryApiKeyStore(), close: async () => {} };
+  }
+  if (kind === 'redis') {
+    const { RedisApiKeyStore } = await import('@tollgate/redis');
+    const client = await countedRedis(ctx, counters);
+    return { store: new RedisApiKeyStore({ client, prefix: `${ctx.prefix}{apikeys}:` }), close: async () => client.destroy() };
+  }
+  const [{ default: pg }, { PostgresApiKeyStore }] = await Promise.all([importFromRoot('pg'), import('@tollgate/postgres')]);
+  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 4, connectionTimeoutMillis: 2000 });
+  pool.on('error', () => { /* surfaced as failed requests */ });
+  const table = `${ctx.prefix.replace(/\W+/g, '_')}${kind}_${process.pid}`.slice(0, 63);
+  const store = new PostgresApiKeyStore({ pool, table });
+  try {
+    await store.migrate();
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw new NotAvailable(`no PostgreSQL at ${redactUrl(ctx.databaseUrl)} (${error.message})`);
+  }
+  return { store, close: async () => { await pool.query(`DROP TABLE IF EXISTS "${table}"`).catch(() => {}); await pool.end(); } };
+}
+
+/**
+ * Tollgate Express with JWTs and API keys on one route (`authenticate({ ...jwt, apiKeys })` +
+ * `requireScopes`), driven with `ctx.pool` keys it creates itself. `cacheTtlMs: 0` makes every
+ * request a store lookup (the cold path); the default keeps verified records for 10 s (cache hits).
+ */
+async function apiKeyServer(ctx, counters, kind, { cold }) {
+  const { ApiKeys, authenticate, requireScopes } = await import('@tollgate/express');
+  const { store, close } = await apiKeyStore(ctx, counters, kind);
+  const apiKeys = new ApiKeys({ store, ...(cold ? { cacheTtlMs: 0 } : {}) });
+  const tokens = [];
+  for (let i = 0; i < ctx.pool; i++) tokens.push((await apiKeys.create({ name: `bench ${i}`, subject: `svc-${i}`, scopes: [SCOPE, 'profile'] })).key);
+  const built = await expressServer(authenticate(tollgateOptions(ctx.issuers.RS256, { apiKeys })), requireScopes(SCOPE));
+  return { ...built, tokens, close };
+}
+
+const apiKeyRows = ['memory', 'redis', 'postgres'].flatMap((kind) => [false, true].map((cold) => ({
+  id: `tg-express-apikey-${kind}${cold ? '-cold' : ''}`,
+  label: `Tollgate Express: API key (${kind === 'memory' ? 'Memory' : kind === 'redis' ? 'Redis' : 'Postgres'}ApiKeyStore), ${cold ? 'cold: a store lookup per request (cacheTtlMs: 0)' : 'cache hit'} + requireScopes`,
+  framework: 'express', apiKeys: true, ...(kind === 'redis' ? { redis: true } : {}),
+  build: (ctx, counters) => apiKeyServer(ctx, counters, kind, { cold }),
+})));
+
 /** Every row. `bare` names the framework row its ratio is taken against. */
 export const TARGETS = [
   {
@@ -296,6 +346,7 @@ export const TARGETS = [
     rateLimited: true, redis: true, singleUse: true,
     build: (ctx, counters) => expressFullStack(ctx, counters, { redisLimit: true, replay: true }),
   },
+  ...apiKeyRows,
   {
     id: 'tg-express-full-monitored', label: 'Tollgate Express full stack + metrics + anomaly signals (memory)', framework: 'express', rateLimited: true, monitored: true,
     build: (ctx, counters) => expressFullStack(ctx, counters, { monitored: 'memory' }),

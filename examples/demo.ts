@@ -10,7 +10,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTestIssuer } from '@tollgate/testing';
-import { tollgateMetrics, type AuthenticateOptions, type RouteDescription } from '@tollgate/core';
+import { ApiKeys, MemoryApiKeyStore, tollgateMetrics, type AuthenticateOptions, type RouteDescription } from '@tollgate/core';
 import { MFA } from './config.js';
 
 const args = new Set(process.argv.slice(2));
@@ -19,10 +19,13 @@ const check = args.has('--check');
 
 const idp = await createTestIssuer({ audience: 'https://api.tollgate.test' });
 const metrics = tollgateMetrics();
+// API keys beside the JWTs: an in-memory store for the demo (RedisApiKeyStore or PostgresApiKeyStore in production).
+const apiKeys = new ApiKeys({ store: new MemoryApiKeyStore() });
 // Anomaly signals on: more than 5 failed authentications from one address in a minute block it
 // for a minute; a token seen from more than 3 addresses is reported (see /metrics).
 const auth: AuthenticateOptions = {
   ...idp.authenticateOptions(),
+  apiKeys,
   audit: metrics.sink,
   anomalies: { failuresPerClient: { max: 5, windowMs: 60_000, blockMs: 60_000 }, clientsPerToken: { max: 3, windowMs: 60_000, action: 'report' } },
 };
@@ -72,7 +75,9 @@ const tokens = {
   otherAudience: await idp.mint({ sub: 'alice', scope: 'orders:read', aud: 'https://another-api.example' }, { expiresIn: 3600 }),
 };
 
-const examples: { what: string; method: string; path: string; token?: string; expect: number }[] = [
+const machine = await apiKeys.create({ name: 'nightly report', subject: 'svc-reports', scopes: ['orders:read'] });
+
+const examples: { what: string; method: string; path: string; token?: string; apiKey?: string; expect: number }[] = [
   { what: 'public health check', method: 'GET', path: '/health', expect: 200 },
   { what: 'no token', method: 'GET', path: '/v1/orders', expect: 401 },
   { what: 'reader lists orders', method: 'GET', path: '/v1/orders', token: tokens.reader, expect: 200 },
@@ -86,8 +91,15 @@ const examples: { what: string; method: string; path: string; token?: string; ex
   { what: 'the same one-time token again: replayed', method: 'DELETE', path: '/v1/orders/1', token: tokens.admin, expect: 401 },
   { what: 'expired token', method: 'GET', path: '/v1/orders', token: tokens.expired, expect: 401 },
   { what: 'token for another audience', method: 'GET', path: '/v1/orders', token: tokens.otherAudience, expect: 401 },
+  { what: 'a machine client lists orders with its API key', method: 'GET', path: '/v1/orders', apiKey: machine.key, expect: 200 },
+  { what: 'the API key has no orders:write', method: 'POST', path: '/v1/orders', apiKey: machine.key, expect: 403 },
   { what: 'Prometheus metrics of every decision above', method: 'GET', path: '/metrics', expect: 200 },
 ];
+
+function credentials(e: (typeof examples)[number]): Record<string, string> {
+  if (e.apiKey !== undefined) return { 'X-Api-Key': e.apiKey };
+  return e.token === undefined ? {} : { Authorization: `Bearer ${e.token}` };
+}
 
 // A guesser at 203.0.113.9 (as a proxy would forward it): 5 failures are answered 401, the 6th
 // passes max and blocks the address, so the 7th is a 429 before any verification work.
@@ -97,14 +109,14 @@ const burstCurl = `for i in $(seq ${BURST.statuses.length}); do curl -s -o /dev/
 function curl(e: (typeof examples)[number]): string {
   const method = e.method === 'GET' ? '' : ` -X ${e.method}`;
   const body = e.method === 'POST' ? ` -H 'content-type: application/json' -d '{"item":"green tea"}'` : '';
-  const header = e.token === undefined ? '' : ` -H 'Authorization: Bearer ${e.token}'`;
+  const header = Object.entries(credentials(e)).map(([name, value]) => ` -H '${name}: ${value}'`).join('');
   return `curl -i${method}${header}${body} ${base}${e.path}`;
 }
 
 function report(list: RouteDescription[]): string {
   const limits = (r: RouteDescription) => r.rateLimit.map((l) => `${l.limit === 'dynamic' ? 'tiered' : l.limit} per ${l.windowMs / 1000}s per ${l.key}`).join(', ') || '-';
   const stepUp = (r: RouteDescription) => r.policies.flatMap((p) => (p.kind === 'auth-level' ? [[...p.acr, p.maxAge === undefined ? '' : `<=${p.maxAge}s`].join(' ').trim()] : [])).join(', ') || '-';
-  const rows = list.map((r) => [r.method, r.path, r.protected ? 'token' : 'OPEN', r.scopes.join(' ') || '-', r.roles.join(' ') || '-', stepUp(r), r.replayProtected ? 'yes' : '-', limits(r)]);
+  const rows = list.map((r) => [r.method, r.path, r.protected ? 'token/key' : 'OPEN', r.scopes.join(' ') || '-', r.roles.join(' ') || '-', stepUp(r), r.replayProtected ? 'yes' : '-', limits(r)]);
   const head = ['METHOD', 'PATH', 'AUTH', 'SCOPES', 'ROLES', 'STEP-UP', 'ONE-TIME', 'RATE LIMIT'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
@@ -115,14 +127,14 @@ console.log(`Tollgate demo: the ${framework === 'koa' ? 'Koa' : 'Express'} order
 console.log(`Dev issuer ${idp.issuer} (JWKS ${idp.jwksUri}), audience ${idp.audience}\n`);
 console.log('Routes and what they demand:\n');
 console.log(report(routes));
-console.log('\nTry these (tokens are valid for an hour):\n');
+console.log(`\nTry these (tokens are valid for an hour; the API key ${machine.record.start}… until you stop the demo):\n`);
 
 if (check) {
   let failed = 0;
   for (const e of examples) {
     const response = await fetch(`${base}${e.path}`, {
       method: e.method,
-      headers: { ...(e.token === undefined ? {} : { authorization: `Bearer ${e.token}` }), 'content-type': 'application/json' },
+      headers: { ...credentials(e), 'content-type': 'application/json' },
       ...(e.method === 'POST' ? { body: JSON.stringify({ item: 'green tea' }) } : {}),
     });
     const ok = response.status === e.expect;

@@ -33,7 +33,8 @@ describe('the example apps', () => {
     const { stdout } = await run(tsx, ['examples/demo.ts', '--check', ...extra], { cwd: new URL('..', import.meta.url).pathname, timeout: 60_000 });
     expect(stdout).toContain('OPEN');
     expect(stdout).not.toContain('FAIL');
-    expect(stdout).toMatch(/POST\s+\/v1\/orders\/:id\/refund\s+token\s+orders:write\s+-\s+urn:tollgate:acr:mfa <=300s/);
-    expect(stdout.match(/^ok /gm)).toHaveLength(22);
+    expect(stdout).toMatch(/POST\s+\/v1\/orders\/:id\/refund\s+token\/key\s+orders:write\s+-\s+urn:tollgate:acr:mfa <=300s/);
+    expect(stdout.match(/^ok /gm)).toHaveLength(24);
+    expect(stdout).toMatch(/^ok {3}200 GET \/v1\/orders {2}\(a machine client lists orders with its API key/m);
   });
 });

@@ -61,7 +61,7 @@ export function startServer(id, ctx, { execArgv = [], timeoutMs = 20_000 } = {})
       settle({ status: 'failed', reason: 'did not start in time' });
     }, timeoutMs);
     child.on('message', (message) => {
-      if (message?.type === 'ready') settle({ status: 'ready', port: message.port });
+      if (message?.type === 'ready') settle({ status: 'ready', port: message.port, tokens: message.tokens });
       // Resolved once the child is gone, so the next server does not start beside it.
       else if (message?.type === 'unavailable' || message?.type === 'failed') settle({ status: message.type, reason: message.reason }, () => handle.stop());
     });

@@ -47,6 +47,7 @@ export function benchConfig() {
     singleUseMax: integer('BENCH_SINGLE_USE_MAX', 120_000, { min: 100, max: 1_000_000 }),
     rows: (process.env.BENCH_ROWS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
+    databaseUrl: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test',
   });
 }
 

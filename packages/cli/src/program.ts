@@ -12,6 +12,7 @@ import { policyFromRoutes } from './policy-from-routes.js';
 import { parseSeverityList, type Severity } from './severity.js';
 import { describeRevocation, revocationTarget, revokeInRedis, tokenFromStdin, type RevokeFlags } from './revoke-command.js';
 import { cliVersion } from './version.js';
+import { addKeysCommand } from './keys-program.js';
 
 /** Exit codes of `tollgate`. */
 export const EXIT = Object.freeze({ ok: 0, findings: 1, error: 2 });
@@ -169,6 +170,7 @@ export function createProgram(context: CliContext, onExit: (code: number) => voi
       context.stdout(`${describeRevocation(await revokeInRedis(flags, resolved))}\n`);
       onExit(EXIT.ok);
     });
+  addKeysCommand(program, context, () => onExit(EXIT.ok));
   return program;
 }
 

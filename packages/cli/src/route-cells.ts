@@ -1,4 +1,4 @@
-import type { RateLimitPolicy, RouteDescription } from '@tollgate/core';
+import { authenticatesPath, type RateLimitPolicy, type RouteDescription } from '@tollgate/core';
 
 /** The columns every tabular format shows for a route, as plain text. */
 export interface RouteCells {
@@ -35,12 +35,20 @@ export function rateLimitText(limit: RateLimitPolicy): string {
   return `${limit.limit}/${windowText(limit.windowMs)} per ${limit.key}`;
 }
 
+/** `token`, `token + api key (RedisApiKeyStore)` or `api key (…)` for a keys-only route; `OPEN` when nothing authenticates it. */
+export function authText(route: RouteDescription): string {
+  if (!route.protected) return 'OPEN';
+  const guard = route.policies.find((p) => p.kind === 'authenticate' && authenticatesPath(p, route.path));
+  if (guard?.kind !== 'authenticate' || guard.apiKeys === undefined) return 'token';
+  return `${guard.issuers.length > 0 ? 'token + ' : ''}api key (${guard.apiKeys.store})`;
+}
+
 /** A route's cells; `-` stands for "none". */
 export function routeCells(route: RouteDescription): RouteCells {
   return {
     method: route.method,
     path: route.path,
-    auth: route.protected ? 'token' : 'OPEN',
+    auth: authText(route),
     scopes: route.scopes.join(' ') || '-',
     roles: route.roles.join(' ') || '-',
     replay: route.replayProtected ? 'yes' : '-',

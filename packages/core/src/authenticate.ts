@@ -20,6 +20,7 @@ import { bindAuditSink } from './authorize/guard.js';
 import { currentDpopNonce, verifyDpopProof, type DpopContext } from './dpop/dpop.js';
 import { ProofQuota } from './dpop/proof-quota.js';
 import { isThenable, promised, type MaybePromise } from './promised.js';
+import { apiKeyContext, findApiKey } from './api-keys/api-key-auth.js';
 
 /** The framework-free heart of `authenticate`, shared by every adapter. */
 export interface Authenticator {
@@ -56,6 +57,7 @@ function describe(options: ParsedAuthenticateOptions): AuthenticatePolicy {
     // Present only when configured, so reports of apps without them stay as they were.
     ...(introspection === undefined ? {} : { introspection: introspection.endpoint.origin + introspection.endpoint.pathname }),
     ...(mtls === undefined ? {} : { mtls: mtls.required ? 'required' as const : 'allowed' as const }),
+    ...(options.apiKeys === undefined ? {} : { apiKeys: options.apiKeys.describe() }),
   };
 }
 
@@ -190,13 +192,13 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
   }
 
   /** The error a client sees, reported; `token` is given once the token passed the syntax check. */
-  function rejected(req: TollgateRequest, caught: unknown, token: string | undefined): TollgateError {
+  function rejected(req: TollgateRequest, caught: unknown, token: string | undefined, keyId?: string): TollgateError {
     // Anything unexpected still denies, as an invalid token: never a 500 and never an allow.
     const error = isTollgateError(caught)
       ? caught
       : new TollgateError('invalid_token', 'The access token could not be verified', { reason: 'malformed_token', challenge: [...options.challengesFor('Bearer')], cause: caught });
     if (audit !== undefined) {
-      const who = token === undefined ? undefined : { fingerprint: fingerprint(token) };
+      const who = token === undefined ? undefined : { fingerprint: fingerprint(token), keyId };
       emitAudit(audit, { ...auditBase(req, options.now(), who), ...rejection(error) });
     }
     return error;
@@ -220,15 +222,42 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
     }
   }
 
+  /** An API key instead of a JWT: verified by `options.apiKeys`; a cached key without a cap answers synchronously. */
+  function attemptApiKey(req: TollgateRequest, key: string, started: number): MaybePromise<AuthContext> {
+    const refuse = (caught: unknown): never => {
+      throw rejected(req, caught, key, options.apiKeys!.idOf(key));
+    };
+    try {
+      const verified = options.apiKeys!.attempt(key, options.challengesFor('Bearer'));
+      if (isThenable(verified)) return verified.then((record) => accepted(req, withSink(apiKeyContext(key, record)), false, started), refuse);
+      return accepted(req, withSink(apiKeyContext(key, verified)), true, started);
+    } catch (caught) {
+      return refuse(caught);
+    }
+  }
+
+  function withSink(auth: AuthContext): AuthContext {
+    bindAuditSink(auth, audit, options.now);
+    return auth;
+  }
+
   function attemptToken(req: TollgateRequest, started: number): MaybePromise<AuthContext> {
     let found: ExtractedToken | undefined;
     let now: number;
     let hit: AuthContext | undefined;
+    let key: string | undefined;
     try {
       found = findToken(req, extractOptions);
+      key = options.apiKeys === undefined ? undefined : findApiKey(req, found, options.apiKeys, extractOptions);
+    } catch (caught) {
+      throw rejected(req, caught, undefined);
+    }
+    if (key !== undefined) return attemptApiKey(req, key, started);
+    try {
       if (found === undefined) {
         throw new TollgateError('missing_token', 'No access token was sent', { reason: 'no_token', challenge: [...options.challenges] });
       }
+      if (options.issuers.length === 0 && introspector === undefined) throw new TollgateError('invalid_token', 'Only API keys are accepted here', { reason: 'malformed_token', challenge: [...options.challengesFor('Bearer')] });
       // The cache is asked before anything parses the token: a hit is a token equal to one that
       // passed every check, so only what it may have outlived (expiry, age) is checked again.
       now = options.now();

@@ -25,10 +25,12 @@ export interface AuthContext {
   /** A short SHA-256 digest of the token, for logs and rate-limit keys. */
   readonly fingerprint: string;
   /**
-   * How the token was accepted: a JWT as `Bearer` or `DPoP` (a DPoP-bound one), or an opaque
-   * token by RFC 7662 `introspection`.
+   * How the credential was accepted: a JWT as `Bearer` or `DPoP` (a DPoP-bound one), an opaque
+   * token by RFC 7662 `introspection`, or an API key Tollgate issued (`api-key`).
    */
-  readonly scheme: 'Bearer' | 'DPoP' | 'introspection';
+  readonly scheme: 'Bearer' | 'DPoP' | 'introspection' | 'api-key';
+  /** For API keys: the key's id (never the key). */
+  readonly keyId?: string | undefined;
   /** For DPoP-bound tokens: the JWK thumbprint of the proof key (`cnf.jkt`). */
   readonly jkt?: string | undefined;
   /** For certificate-bound tokens (RFC 8705): the client certificate's SHA-256 thumbprint (`cnf["x5t#S256"]`). */

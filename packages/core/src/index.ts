@@ -46,3 +46,7 @@ export { MemoryRateLimitStore, type ClientRateLimitInfo, type MemoryRateLimitSto
 export { createReplayGuard, type ReplayOptions } from './replay/replay.js';
 export { assertTtl, MemoryNonceStore, type MemoryNonceStoreOptions, type NonceStore } from './replay/nonce-store.js';
 export { reportRejection } from './authorize/guard.js';
+export { ApiKeys, apiKeyInfo, type ApiKeyInfo, type ApiKeysDescription, type ApiKeysOptions, type CreateApiKeyInput, type CreatedApiKey } from './api-keys/api-keys.js';
+export { MemoryApiKeyStore, refilledCap, type ApiKeyPatch, type ApiKeyRecord, type ApiKeyRefill, type ApiKeyStore, type MemoryApiKeyStoreOptions } from './api-keys/api-key-store.js';
+export { checksum as apiKeyChecksum, keyPattern as apiKeyPattern } from './api-keys/key-format.js';
+export { API_KEY_ISSUER } from './api-keys/api-key-auth.js';

@@ -5,6 +5,7 @@ import type { TokenLocations } from './extract/extract.js';
 import { createKeySource, type KeySource, type KeySourceContext, type KeySourceOptions } from './verify/key-source.js';
 import { assertKnownOptions, nonNegative, setupError, stringList } from './errors/setup-error.js';
 import type { RevocationStore } from './revocation/revocation.js';
+import { ApiKeys } from './api-keys/api-keys.js';
 import { parseDpopOptions, type DpopOptions, type ParsedDpopOptions } from './dpop/dpop-options.js';
 import { parseAnomalyOptions, type AnomalyOptions, type ParsedAnomalyOptions } from './monitoring/anomalies.js';
 import { parseIntrospectionOptions, type IntrospectionOptions, type ParsedIntrospectionOptions } from './verify/introspection.js';
@@ -61,6 +62,8 @@ export interface AuthenticateOptions extends Partial<IssuerOptions> {
   mtls?: MtlsOptions;
   /** The clock, in ms since the epoch. Default `Date.now`. */
   now?: () => number;
+  /** Also accept API keys Tollgate issued (see {@link ApiKeys}); the JWT options become optional. */
+  apiKeys?: ApiKeys;
   /** The `fetch` used for JWKS, discovery and introspection. Default the global one. */
   fetch?: typeof globalThis.fetch;
 }
@@ -94,6 +97,7 @@ export interface ParsedAuthenticateOptions {
   readonly anomalies: ParsedAnomalyOptions | undefined;
   readonly introspection: ParsedIntrospectionOptions | undefined;
   readonly mtls: ParsedMtlsOptions | undefined;
+  readonly apiKeys: ApiKeys | undefined;
   /** The challenges of a request that sent no token: every accepted scheme, bare. */
   readonly challenges: readonly Challenge[];
   /** The challenges of an error for a request that used `scheme`: that one carries the error. */
@@ -104,7 +108,7 @@ export interface ParsedAuthenticateOptions {
 const ISSUER_KEYS = ['issuer', 'audience', 'jwksUri', 'jwks', 'publicKey', 'secret', 'discovery', 'jwksOptions', 'algorithms'] as const;
 const KNOWN = [
   ...ISSUER_KEYS, 'issuers', 'clockTolerance', 'maxTokenAge', 'requiredClaims', 'typ', 'scopeClaim', 'rolesClaim', 'tokenLocations',
-  'cache', 'audit', 'realm', 'maxTokenLength', 'warmup', 'revocation', 'dpop', 'anomalies', 'introspection', 'mtls', 'now', 'fetch',
+  'cache', 'audit', 'realm', 'maxTokenLength', 'warmup', 'revocation', 'dpop', 'anomalies', 'introspection', 'mtls', 'apiKeys', 'now', 'fetch',
 ];
 const KEY_SOURCES = ['jwksUri', 'jwks', 'publicKey', 'secret', 'discovery'] as const;
 
@@ -190,6 +194,8 @@ export function parseAuthenticateOptions(options: AuthenticateOptions): ParsedAu
     const single: Record<string, unknown> = {};
     for (const k of topLevel) single[k] = options[k];
     issuers = hasKeySource ? [parseIssuer(single as unknown as IssuerOptions, 'authenticate', world)] : [];
+  } else if (topLevel.length === 0 && options.apiKeys !== undefined) {
+    issuers = []; // API keys only: every bearer value that is not a key is refused
   } else {
     const single: Record<string, unknown> = {};
     for (const k of topLevel) single[k] = options[k];
@@ -207,6 +213,8 @@ export function parseAuthenticateOptions(options: AuthenticateOptions): ParsedAu
   if (options.typ !== undefined && (typeof options.typ !== 'string' || options.typ === '')) setupError('ERR_TOLLGATE_INVALID_OPTION', 'typ must be a non-empty string');
   if (options.realm !== undefined && typeof options.realm !== 'string') setupError('ERR_TOLLGATE_INVALID_OPTION', 'realm must be a string');
   if (options.revocation !== undefined && typeof options.revocation?.isRevoked !== 'function') setupError('ERR_TOLLGATE_INVALID_OPTION', 'revocation must be a RevocationStore');
+  if (options.apiKeys !== undefined && !(options.apiKeys instanceof ApiKeys)) setupError('ERR_TOLLGATE_INVALID_OPTION', 'apiKeys must be an ApiKeys instance');
+  if (options.apiKeys !== undefined && options.dpop?.required === true) setupError('ERR_TOLLGATE_INVALID_OPTION', 'apiKeys cannot be combined with dpop.required: an API key is a bearer credential');
   const maxTokenAge = options.maxTokenAge === undefined ? undefined : nonNegative(options.maxTokenAge, 'maxTokenAge', 0);
   const realm = options.realm;
   const dpop = options.dpop === undefined ? undefined : parseDpopOptions(options.dpop);
@@ -241,6 +249,7 @@ export function parseAuthenticateOptions(options: AuthenticateOptions): ParsedAu
     anomalies: options.anomalies === undefined ? undefined : parseAnomalyOptions(options.anomalies),
     introspection,
     mtls: options.mtls === undefined ? undefined : parseMtlsOptions(options.mtls),
+    apiKeys: options.apiKeys,
     challenges,
     challengesFor: (scheme: 'Bearer' | 'DPoP') => byScheme[scheme],
     now: options.now ?? Date.now,

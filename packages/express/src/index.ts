@@ -12,3 +12,4 @@ export {
   type AuditEvent, type AuditSink, type AuthContext, type AuthenticateOptions, type AuthLevelOptions, type IntrospectionOptions, type MtlsOptions, type ClientRateLimitInfo, type RateLimitInfo, type RateLimitKey, type RateLimitLimit, type RateLimitOptions, type RateLimitStore, type ClaimsCheck, type MatchOptions,
   type PolicyDescriptor, type NonceStore, type ProtectOptions, type ReplayOptions, type RevocationStore, type RouteDescription,
 } from '@tollgate/core';
+export { ApiKeys, MemoryApiKeyStore, type ApiKeyInfo, type ApiKeyRecord, type ApiKeyStore, type ApiKeysOptions } from '@tollgate/core';

@@ -15,6 +15,7 @@ export const ERROR_TABLE = {
   invalid_dpop_proof: { status: 401, challenge: true },
   use_dpop_nonce: { status: 401, challenge: true },
   rate_limited: { status: 429, challenge: false },
+  quota_exhausted: { status: 429, challenge: false },
   temporarily_unavailable: { status: 503, challenge: false },
 } as const;
 
@@ -66,5 +67,7 @@ export type RejectionReason =
   | 'rate_limited'
   | 'client_blocked'
   | 'many_clients'
+  | 'invalid_key'
+  | 'quota_exhausted'
   | 'key_source_unavailable'
   | 'store_unavailable';

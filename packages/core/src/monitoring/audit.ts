@@ -17,13 +17,15 @@ export interface AuditEventBase {
   issuer?: string;
   /** How the credential was presented (`Bearer`, `DPoP`, …), once it was verified. */
   scheme?: string;
+  /** The API key's id, for API keys. Never the key. */
+  keyId?: string;
 }
 
 /**
  * The common part of every event: when, which request (path without the query), and who, as far
  * as known — the fingerprint alone for a token that failed verification, never the token.
  */
-export function auditBase(req: TollgateRequest, time: number, who?: Pick<AuthContext, 'fingerprint'> & Partial<Pick<AuthContext, 'issuer' | 'subject' | 'clientId' | 'scheme'>>): AuditEventBase {
+export function auditBase(req: TollgateRequest, time: number, who?: Pick<AuthContext, 'fingerprint'> & Partial<Pick<AuthContext, 'issuer' | 'subject' | 'clientId' | 'scheme' | 'keyId'>>): AuditEventBase {
   return {
     time: new Date(time).toISOString(), method: req.method, path: requestPath(req),
     ...(who === undefined ? {} : { fingerprint: who.fingerprint }),
@@ -31,6 +33,7 @@ export function auditBase(req: TollgateRequest, time: number, who?: Pick<AuthCon
     ...(who?.subject === undefined ? {} : { subject: who.subject }),
     ...(who?.clientId === undefined ? {} : { clientId: who.clientId }),
     ...(who?.scheme === undefined ? {} : { scheme: who.scheme }),
+    ...(who?.keyId === undefined ? {} : { keyId: who.keyId }),
   };
 }
 

@@ -12,6 +12,8 @@ export interface AuthenticatePolicy {
   introspection?: string;
   /** RFC 8705 certificate-bound tokens: checked when bound (`allowed`), or demanded (`required`), when configured. */
   mtls?: 'allowed' | 'required';
+  /** Present when the route also accepts API keys Tollgate issued: their prefix, header and store. */
+  apiKeys?: { prefix: string; header: string; store: string } | undefined;
   /** Set by default-deny (`protect`): the paths it leaves public. */
   publicPaths?: readonly string[];
 }

@@ -1,0 +1,1 @@
+export { PostgresApiKeyStore, type PgQueryable, type PostgresApiKeyStoreOptions } from './api-key-store.js';

@@ -1,0 +1,90 @@
+/**
+ * One contract, every API-key store: memory, Redis through ioredis and node-redis, PostgreSQL.
+ * Real Redis (REDIS_URL) and real PostgreSQL (DATABASE_URL), each run in its own prefix / table.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { MemoryApiKeyStore, TollgateSetupError, type ApiKeyStore } from '@tollgate/core';
+import { RedisApiKeyStore } from '@tollgate/redis';
+import { PostgresApiKeyStore } from '@tollgate/postgres';
+import { apiKeyStoreContract, sampleRecord } from './api-key-store-contract.js';
+import { deleteKeys, ioredisClient, nodeRedisClient, runPrefix, type NodeRedisClient } from '../packages/redis/test/clients.js';
+import { dropTable, testPool, uniqueTable } from './fixtures/postgres.js';
+
+const RUN = runPrefix();
+const TABLE = uniqueTable('contract');
+let ioredis: Redis;
+let nodeRedis: NodeRedisClient;
+let pool: pg.Pool;
+let postgres: PostgresApiKeyStore;
+
+beforeAll(async () => {
+  [ioredis, nodeRedis] = await Promise.all([ioredisClient(), nodeRedisClient()]);
+  pool = testPool();
+  postgres = new PostgresApiKeyStore({ pool, table: TABLE });
+  await postgres.migrate();
+});
+afterAll(async () => {
+  await deleteKeys(ioredis, RUN);
+  await nodeRedis.quit();
+  await ioredis.quit();
+  for (const table of [TABLE, ...tables]) await dropTable(pool, table);
+  await pool.end();
+});
+
+const tables: string[] = [];
+/** A store on a new table of this run (every test starts empty; all are dropped at the end). */
+async function freshTable(): Promise<ApiKeyStore> {
+  const table = `${TABLE}_${tables.length}`;
+  tables.push(table);
+  const store = new PostgresApiKeyStore({ pool, table });
+  await store.migrate();
+  return store;
+}
+
+const stores: [string, () => ApiKeyStore | Promise<ApiKeyStore>][] = [
+  ['MemoryApiKeyStore', () => new MemoryApiKeyStore()],
+  ['RedisApiKeyStore (ioredis)', () => new RedisApiKeyStore({ client: ioredis, prefix: `${RUN}{${randomUUID()}}:` })],
+  ['RedisApiKeyStore (node-redis)', () => new RedisApiKeyStore({ client: nodeRedis, prefix: `${RUN}{${randomUUID()}}:` })],
+  ['PostgresApiKeyStore', () => freshTable()],
+];
+
+describe.each(stores)('%s', (name, make) => {
+  apiKeyStoreContract(name, make);
+});
+
+describe('PostgresApiKeyStore', () => {
+  it('makes one table with an index on subject, and no column that could hold a key or secret', async () => {
+    const { rows: columns } = await pool.query<{ column_name: string }>('SELECT column_name FROM information_schema.columns WHERE table_name = $1', [TABLE]);
+    const names = columns.map((c) => c.column_name);
+    expect(names).toContain('hash');
+    expect(names.filter((n) => /key|secret|token/.test(n))).toEqual([]);
+    const { rows: indexes } = await pool.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE tablename = $1', [TABLE]);
+    expect(indexes.some((i) => /\(subject\)/.test(i.indexdef))).toBe(true);
+    await postgres.migrate(); // twice is fine
+  });
+
+  it('refuses a table name that is not a plain identifier at setup', () => {
+    for (const table of ['x; DROP TABLE y', 'a"b', '', 'a.b.c']) {
+      expect(() => new PostgresApiKeyStore({ pool, table })).toThrow(TollgateSetupError);
+    }
+  });
+});
+
+describe('RedisApiKeyStore', () => {
+  it('keeps every key of the store under one hash tag by default (Redis Cluster)', async () => {
+    const store = new RedisApiKeyStore({ client: ioredis });
+    const record = sampleRecord({ id: `Tg${randomUUID().replaceAll('-', '').slice(0, 14)}` });
+    await store.put(record);
+    try {
+      expect(await ioredis.exists(`tollgate:{apikeys}:key:${record.id}`)).toBe(1);
+      expect(await ioredis.sismember('tollgate:{apikeys}:all', record.id)).toBe(1);
+      expect(await ioredis.sismember(`tollgate:{apikeys}:subject:${record.subject}`, record.id)).toBe(1);
+    } finally {
+      await ioredis.del(`tollgate:{apikeys}:key:${record.id}`, `tollgate:{apikeys}:subject:${record.subject}`);
+      await ioredis.srem('tollgate:{apikeys}:all', record.id);
+    }
+  });
+});

@@ -9,9 +9,13 @@ import type { RequestListener } from 'node:http';
 import request from 'supertest';
 import { createTestIssuer, type TestIssuer } from '@tollgate/testing';
 import { startOAuthServer, type OAuthServer } from './fixtures/oauth-server.js';
+import { makeCertificate } from './fixtures/certificates.js';
+import type { Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const scripts: string[] = [];
+const servers: Server[] = [];
 let as: OAuthServer;
 let idp: TestIssuer;
 
@@ -21,6 +25,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const script of scripts) rmSync(script, { force: true });
+  for (const server of servers) server.closeAllConnections();
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   await as.close();
   await idp.close();
 });
@@ -32,16 +38,19 @@ function block(heading: string): string {
 }
 
 /** Writes an Express app around the README's lines and imports it. */
-async function appOf(name: string, prelude: string, code: string, routes = ''): Promise<RequestListener> {
+async function appOf(name: string, prelude: string, code: string, routes = '', exports = ''): Promise<RequestListener> {
   const script = fileURLToPath(new URL(`./readme-${name}-${process.pid}.tmp.ts`, import.meta.url));
   scripts.push(script);
   writeFileSync(script, [
     "import express from 'express';",
+    "import https from 'node:https';",
     "import { authenticate, requireAuthLevel, requireScopes } from '@tollgate/express';",
     'export const app = express();',
-    prelude, code, routes,
+    prelude, code, routes, exports,
   ].join('\n'));
-  return ((await import(pathToFileURL(script).href)) as { app: RequestListener }).app;
+  const module = (await import(pathToFileURL(script).href)) as { app: RequestListener; server?: Server };
+  if (module.server !== undefined) servers.push(module.server);
+  return module.app;
 }
 
 describe('README: OAuth beyond self-contained JWTs', () => {
@@ -73,5 +82,22 @@ describe('README: OAuth beyond self-contained JWTs', () => {
     expect(weak.headers['www-authenticate']).toBe(`${promised![1]} ${promised![2]}`);
     const strong = await request(app).post('/payments').set('Authorization', `Bearer ${await idp.mint({ scope: 'payments:write', acr: 'urn:example:acr:mfa', auth_time: Math.floor(Date.now() / 1000) })}`);
     expect(strong.status).toBe(200);
+  });
+
+  it('the certificate-bound example accepts the bound certificate and refuses another one', async () => {
+    const [serverCert, alice, mallory] = [makeCertificate('127.0.0.1'), makeCertificate('alice'), makeCertificate('mallory')];
+    const prelude = [
+      `const options = ${JSON.stringify(idp.authenticateOptions())};`,
+      `const key = ${JSON.stringify(serverCert.key)};`,
+      `const cert = ${JSON.stringify(serverCert.cert)};`,
+    ].join('\n');
+    await appOf('mtls', prelude, block('Certificate-bound tokens'), "app.get('/orders', (_req, res) => { res.json({ ok: true }); });", 'export { server };');
+    const server = servers.at(-1)!;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const token = await idp.mint({ cnf: { 'x5t#S256': alice.thumbprint } });
+    const call = (client: typeof alice) => request(origin).get('/orders').ca(serverCert.cert).key(client.key).cert(client.cert).set('Authorization', `Bearer ${token}`);
+    expect((await call(alice)).status).toBe(200);
+    expect((await call(mallory)).status).toBe(401);
   });
 });

@@ -172,6 +172,9 @@ describe.each(eachFramework)('%s: introspection (RFC 7662)', (_name, framework: 
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const response = await request(app(sideBySide({}, introspectionOptions({ endpoint })))).get('/orders').set('Authorization', 'Bearer opaque-token-1');
     expect(response.status).toBe(503);
+    const error = await createAuthenticator(sideBySide({}, introspectionOptions({ endpoint }))).authenticate({ method: 'GET', url: '/', headers: { authorization: 'Bearer opaque-token-1' } }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 503, reason: 'introspection_unavailable' });
+    expect(((error as Error).cause as Error).message).toBe('could not be reached (TypeError, ECONNREFUSED)');
   });
 
   it('answers 503, not a hang, when the endpoint is slow', async () => {

@@ -104,6 +104,14 @@ class IntrospectionUnavailableError extends Error {
   override readonly name = 'IntrospectionUnavailableError';
 }
 
+/** What went wrong, without the message (a fetch failure's message may name the endpoint's credentials-bearing request). */
+function errorKind(error: unknown): string {
+  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  const given = (error as { name?: unknown } | null)?.name; // not instanceof: fetch's errors may come from another realm
+  const name = typeof given === 'string' ? given : typeof error;
+  return typeof code === 'string' ? `${name}, ${code}` : name;
+}
+
 function digest(token: string): string {
   return hash('sha256', token, 'base64url');
 }
@@ -197,7 +205,7 @@ export function createIntrospector(options: ParsedIntrospectionOptions, context:
       answer = await readJson(response);
     } catch (error) {
       throw new TollgateError('temporarily_unavailable', 'The access token cannot be checked right now', {
-        reason: 'introspection_unavailable', headers: { 'Retry-After': '5' }, cause: error instanceof IntrospectionUnavailableError ? error : new IntrospectionUnavailableError('could not be reached'),
+        reason: 'introspection_unavailable', headers: { 'Retry-After': '5' }, cause: error instanceof IntrospectionUnavailableError ? error : new IntrospectionUnavailableError(`could not be reached (${errorKind(error)})`),
       });
     }
     if (answer === null || typeof answer !== 'object' || Array.isArray(answer) || typeof (answer as { active?: unknown }).active !== 'boolean') {

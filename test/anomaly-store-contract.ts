@@ -16,13 +16,13 @@ export function anomalyStoreContract(name: string, make: MakeStore<AnomalyStore>
     afterEach(async () => { await h.close?.(); });
     const id = () => randomUUID();
 
-    it('counts the distinct clients of each token, and says which were new', async () => {
+    it('counts the distinct clients of each token, before and after each call', async () => {
       const [t1, t2] = [id(), id()];
       const window = { max: 2, windowMs: 60_000 };
       const answers = [];
       for (const client of ['10.0.0.1', '10.0.0.2', '10.0.0.1', '10.0.0.3']) answers.push(await h.store.addClient(t1, client, window, h.now()));
-      expect(answers).toEqual([{ count: 1, isNew: true }, { count: 2, isNew: true }, { count: 2, isNew: false }, { count: 3, isNew: true }]);
-      expect(await h.store.addClient(t2, '10.0.0.1', window, h.now())).toEqual({ count: 1, isNew: true });
+      expect(answers).toEqual([{ previous: 0, count: 1 }, { previous: 1, count: 2 }, { previous: 2, count: 2 }, { previous: 2, count: 3 }]);
+      expect(await h.store.addClient(t2, '10.0.0.1', window, h.now())).toEqual({ previous: 0, count: 1 });
     });
 
     it('starts a new count in the next window', async () => {
@@ -31,7 +31,7 @@ export function anomalyStoreContract(name: string, make: MakeStore<AnomalyStore>
       await h.store.addClient(token, 'a', window, h.now());
       await h.store.addClient(token, 'b', window, h.now());
       await h.elapse(SHORT_MS + 100);
-      expect(await h.store.addClient(token, 'c', window, h.now())).toEqual({ count: 1, isNew: true });
+      expect(await h.store.addClient(token, 'c', window, h.now())).toEqual({ previous: 0, count: 1 });
     });
 
     it('blocks a client past max failures, for blockMs, and no other client', async () => {

@@ -85,6 +85,7 @@ describe.each(eachFramework)('%s: metrics', (name, framework: Framework) => {
   });
 
   it('counts failed key fetches and store errors by store', async () => {
+    const brokenAnomalies = { addClient: () => 0 as never, addFailure: () => 0 as never, blockedFor: async (): Promise<number> => { throw new Error('down'); } };
     const metrics = tollgateMetrics();
     const broken = { isRevoked: async () => { throw new Error('revocation store down'); }, revokeToken: async () => {}, revokeSubject: async () => {} };
     const down = await createTestIssuer();
@@ -93,12 +94,15 @@ describe.each(eachFramework)('%s: metrics', (name, framework: Framework) => {
       { method: 'get', path: '/metrics', guards: () => [metricsEndpoint(metrics)] },
       { method: 'get', path: '/a', guards: (t) => [t.authenticate({ ...idp.authenticateOptions(), audit: metrics.sink, revocation: broken })] },
       { method: 'get', path: '/b', guards: (t) => [t.authenticate({ ...down.authenticateOptions(), audit: metrics.sink })] },
+      { method: 'get', path: '/c', guards: (t) => [t.authenticate({ ...idp.authenticateOptions(), audit: metrics.sink, anomalies: { store: brokenAnomalies, failuresPerClient: { max: 1, windowMs: 1000, blockMs: 1000 } } })] },
     ]);
+    expect((await request(app).get('/c').set('Authorization', `Bearer ${await idp.mint()}`)).status).toBe(200);
     expect((await request(app).get('/a').set('Authorization', `Bearer ${await idp.mint()}`)).status).toBe(503);
     expect((await request(app).get('/b').set('Authorization', `Bearer ${await down.mint()}`)).status).toBe(503);
     await down.close();
     const text = (await request(app).get('/metrics')).text;
     expect(sample(text, 'tollgate_store_errors_total{store="revocation"}')).toBe(1);
+    expect(sample(text, 'tollgate_store_errors_total{store="anomaly"}')).toBe(1);
     expect(sample(text, 'tollgate_key_fetches_total{outcome="http_error"}')).toBe(1);
     expect(sample(text, 'tollgate_decisions_total{decision="deny",reason="temporarily_unavailable",scheme="none"}')).toBe(2);
   });

@@ -3,10 +3,12 @@ import type { SendCommand } from './client.js';
 import { parseRedisStoreOptions, type RedisStoreOptions } from './options.js';
 
 // One token's distinct clients in one window: a HyperLogLog that expires after its window.
-// Answers { distinct count, 1 when the address was new }.
-const ADD_CLIENT = `local added = redis.call('PFADD', KEYS[1], ARGV[1])
+// Answers { distinct count before, after }.
+const ADD_CLIENT = `local before = redis.call('PFCOUNT', KEYS[1])
+local after = before
+if redis.call('PFADD', KEYS[1], ARGV[1]) == 1 then after = redis.call('PFCOUNT', KEYS[1]) end
 if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return { redis.call('PFCOUNT', KEYS[1]), added }`;
+return { before, after }`;
 
 // One client's failures: a counter that lives one window from its first failure; past max the
 // client's block key is (re)set for blockMs. Both keys carry the client as a hash tag, so this
@@ -45,13 +47,13 @@ export class RedisAnomalyStore implements AnomalyStore {
     this.#prefix = parsed.prefix;
   }
 
-  async addClient(token: string, client: string, window: ClientWindow, now: number): Promise<{ count: number; isNew: boolean }> {
+  async addClient(token: string, client: string, window: ClientWindow, now: number): Promise<{ previous: number; count: number }> {
     const index = Math.floor(now / window.windowMs);
     // The key outlives its window by a second, so a late request still finds it.
     const ttl = (index + 1) * window.windowMs - now + 1000;
     const reply = await this.#send(['EVAL', ADD_CLIENT, '1', `${this.#prefix}clients:${token}:${index}`, client, String(Math.ceil(ttl))]);
-    const [count, added] = pair(reply, 'PFADD');
-    return { count, isNew: added === 1 };
+    const [previous, count] = pair(reply, 'PFADD');
+    return { previous, count };
   }
 
   async addFailure(client: string, window: FailureWindow, _now: number): Promise<{ count: number; blockedMs: number }> {

@@ -13,8 +13,8 @@ export interface AnomalyOptions {
   /** Where counts are kept. Default: a `MemoryAnomalyStore` (this process only). */
   store?: AnomalyStore;
   /**
-   * One token (or API key) from more than `max` client addresses in `windowMs` is a
-   * `many-clients` anomaly; `action: 'deny'` also refuses it (401) for the rest of the window.
+   * One token (or API key) from more than `max` (at most 1000) client addresses in `windowMs` is
+   * a `many-clients` anomaly; `action: 'deny'` also refuses it (401) for the rest of the window.
    */
   clientsPerToken?: { max: number; windowMs: number; action?: 'report' | 'deny' };
   /**
@@ -34,8 +34,14 @@ export interface ParsedAnomalyOptions {
   readonly failClosed: boolean;
 }
 
-function positiveInteger(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) setupError('ERR_TOLLGATE_INVALID_OPTION', `anomalies.${name} must be a positive integer`);
+// A token seen from more addresses than this in one window needs no finer count to be suspect,
+// and the bound keeps a memory store's addresses per token small.
+const MAX_CLIENTS_PER_TOKEN = 1000;
+
+function positiveInteger(value: unknown, name: string, most = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > most) {
+    setupError('ERR_TOLLGATE_INVALID_OPTION', `anomalies.${name} must be an integer from 1 to ${most}`);
+  }
   return value;
 }
 
@@ -62,7 +68,7 @@ export function parseAnomalyOptions(options: AnomalyOptions): ParsedAnomalyOptio
   return Object.freeze({
     store,
     clientsPerToken: clients === undefined ? undefined : Object.freeze({
-      max: positiveInteger(clients.max, 'clientsPerToken.max'), windowMs: positiveInteger(clients.windowMs, 'clientsPerToken.windowMs'), action,
+      max: positiveInteger(clients.max, 'clientsPerToken.max', MAX_CLIENTS_PER_TOKEN), windowMs: positiveInteger(clients.windowMs, 'clientsPerToken.windowMs'), action,
     }),
     failuresPerClient: failures === undefined ? undefined : Object.freeze({
       max: positiveInteger(failures.max, 'failuresPerClient.max'),
@@ -192,7 +198,7 @@ export function createAnomalyWatch(options: ParsedAnomalyOptions, context: Anoma
       if (counted === undefined || counted.count <= clientsPerToken.max) return;
       const { action } = clientsPerToken;
       // One signal per token and window: when this client's address made the count pass max.
-      if (counted.isNew && counted.count === clientsPerToken.max + 1) signal(req, auth, { kind: 'many-clients', client, count: counted.count, action });
+      if (counted.previous <= clientsPerToken.max) signal(req, auth, { kind: 'many-clients', client, count: counted.count, action });
       if (action === 'deny') {
         throw new TollgateError('invalid_token', 'The access token is in use from too many places', { reason: 'many_clients', challenge: [...context.challengesFor(challengeScheme(auth))] });
       }

@@ -23,10 +23,11 @@ export interface FailureWindow extends ClientWindow {
 export interface AnomalyStore {
   /**
    * Records that the token with fingerprint `token` came from `client` in the current window
-   * (`windowMs` long); resolves to the distinct clients counted so far in it (at least up to
-   * `max + 1`; approximate above, for HyperLogLog stores) and whether `client` was new.
+   * (`windowMs` long); resolves to the distinct clients counted in it before and after this call
+   * (exact at least up to `max + 1`; estimated above, for HyperLogLog stores). The watch raises
+   * `many-clients` on the call whose count passes `max`.
    */
-  addClient(token: string, client: string, window: ClientWindow, now: number): MaybePromise<{ count: number; isNew: boolean }>;
+  addClient(token: string, client: string, window: ClientWindow, now: number): MaybePromise<{ previous: number; count: number }>;
   /**
    * Counts one failed authentication from `client`; past `max` in one window the client is
    * blocked for `blockMs`. Resolves to the failures counted and `blockedMs`: the block this
@@ -47,9 +48,10 @@ interface Clients { readonly window: number; readonly seen: Set<string> }
 interface Failures { windowEnd: number; count: number; blockedUntil: number }
 
 /**
- * The in-process {@link AnomalyStore}: bounded by `max` tokens and `max` addresses, least
- * recently seen dropped first, so rotating addresses or tokens cannot grow it. For one
- * process only; several instances need a shared store to see one count.
+ * The in-process {@link AnomalyStore}: at most `max` tokens (each with at most
+ * `clientsPerToken.max + 1` addresses) and `max` failing addresses, least recently seen dropped
+ * first, so rotating addresses or tokens cannot grow it. For one process only; several
+ * instances need a shared store to see one count.
  */
 export class MemoryAnomalyStore implements AnomalyStore {
   readonly #clients: LRUCache<string, Clients>;
@@ -61,17 +63,17 @@ export class MemoryAnomalyStore implements AnomalyStore {
     this.#failures = new LRUCache({ max });
   }
 
-  addClient(token: string, client: string, limits: ClientWindow, now: number): { count: number; isNew: boolean } {
+  addClient(token: string, client: string, limits: ClientWindow, now: number): { previous: number; count: number } {
     const window = Math.floor(now / limits.windowMs);
     let entry = this.#clients.get(token);
     if (entry === undefined || entry.window !== window) {
       entry = { window, seen: new Set() };
       this.#clients.set(token, entry);
     }
+    const previous = entry.seen.size;
     // Past max + 1 the answer no longer changes, so the set stops growing there.
-    const isNew = !entry.seen.has(client) && entry.seen.size <= limits.max;
-    if (isNew) entry.seen.add(client);
-    return { count: entry.seen.size, isNew };
+    if (previous <= limits.max) entry.seen.add(client);
+    return { previous, count: entry.seen.size };
   }
 
   addFailure(client: string, limits: FailureWindow, now: number): { count: number; blockedMs: number } {
@@ -94,8 +96,10 @@ export class MemoryAnomalyStore implements AnomalyStore {
     return entry === undefined ? 0 : Math.max(0, entry.blockedUntil - now);
   }
 
-  /** Entries held: tokens plus client addresses. */
+  /** Entries held: the addresses remembered for every token, plus one per client with failures. */
   get size(): number {
-    return this.#clients.size + this.#failures.size;
+    let addresses = 0;
+    for (const entry of this.#clients.values()) addresses += entry.seen.size;
+    return addresses + this.#failures.size;
   }
 }

@@ -6,11 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { MemoryApiKeyStore, TollgateSetupError, type ApiKeyStore } from '@tollgate/core';
+import { ApiKeys, isTollgateError, MemoryApiKeyStore, TollgateSetupError, type ApiKeyStore } from '@tollgate/core';
+import pgModule from 'pg';
 import { RedisApiKeyStore } from '@tollgate/redis';
 import { PostgresApiKeyStore } from '@tollgate/postgres';
 import { apiKeyStoreContract, sampleRecord } from './api-key-store-contract.js';
-import { deleteKeys, ioredisClient, nodeRedisClient, runPrefix, type NodeRedisClient } from '../packages/redis/test/clients.js';
+import { deleteKeys, endClient, ioredisClient, nodeRedisClient, runPrefix, type NodeRedisClient } from '../packages/redis/test/clients.js';
+import { freePort } from './fixtures/net.js';
 import { dropTable, testPool, uniqueTable } from './fixtures/postgres.js';
 
 const RUN = runPrefix();
@@ -85,6 +87,45 @@ describe('RedisApiKeyStore', () => {
     } finally {
       await ioredis.del(`tollgate:{apikeys}:key:${record.id}`, `tollgate:{apikeys}:subject:${record.subject}`);
       await ioredis.srem('tollgate:{apikeys}:all', record.id);
+    }
+  });
+});
+
+describe('API keys on the real stores', () => {
+  const redisPrefix = `${RUN}{${randomUUID()}}:`;
+  /** Everything the store wrote about `subject`, raw. */
+  const stored = async (which: string, subject: string): Promise<string> => {
+    if (which === 'PostgreSQL') return JSON.stringify((await pool.query(`SELECT * FROM "${TABLE}" WHERE subject = $1`, [subject])).rows);
+    const keys = await ioredis.keys(`${redisPrefix}*`);
+    return JSON.stringify(await Promise.all(keys.map(async (k) => [k, await ioredis.type(k) === 'hash' ? await ioredis.hgetall(k) : await ioredis.smembers(k)])));
+  };
+
+  it.each(['Redis', 'PostgreSQL'])('%s rows hold neither the key nor its secret', async (which) => {
+    const store = which === 'Redis' ? new RedisApiKeyStore({ client: ioredis, prefix: redisPrefix }) : postgres;
+    const apiKeys = new ApiKeys({ store });
+    const subject = `svc-${randomUUID()}`;
+    const { key } = await apiKeys.create({ name: 'n', subject, scopes: ['a'] });
+    const rows = await stored(which, subject);
+    expect(rows).toContain(subject); // the dump found the record
+    expect(rows).not.toContain(key);
+    expect(rows).not.toContain(key.slice(20, 52));
+    await expect(apiKeys.verify(key)).resolves.toMatchObject({ subject });
+  });
+
+  it.each(['Redis', 'PostgreSQL'])('an unreachable %s is a 503, quickly', async (which) => {
+    const port = await freePort(); // nothing listens there
+    const client = await ioredisClient(`redis://127.0.0.1:${port}`, false);
+    const deadPool = new pgModule.Pool({ connectionString: `postgres://postgres@127.0.0.1:${port}/test` });
+    deadPool.on('error', () => {});
+    try {
+      const store = which === 'Redis' ? new RedisApiKeyStore({ client }) : new PostgresApiKeyStore({ pool: deadPool });
+      const working = new ApiKeys({ store: new MemoryApiKeyStore() });
+      const { key } = await working.create({ name: 'n', subject: 's' });
+      const error = await new ApiKeys({ store, timeoutMs: 500 }).verify(key).then(() => undefined, (e: unknown) => e);
+      expect(isTollgateError(error) ? [error.status, error.reason] : error).toEqual([503, 'store_unavailable']);
+    } finally {
+      endClient(client);
+      await deadPool.end();
     }
   });
 });

@@ -21,6 +21,7 @@ import { currentDpopNonce, verifyDpopProof, type DpopContext } from './dpop/dpop
 import { ProofQuota } from './dpop/proof-quota.js';
 import { isThenable, promised, type MaybePromise } from './promised.js';
 import { apiKeyContext, findApiKey } from './api-keys/api-key-auth.js';
+import type { ApiKeyRecord } from './api-keys/api-key-store.js';
 
 /** The framework-free heart of `authenticate`, shared by every adapter. */
 export interface Authenticator {
@@ -222,6 +223,18 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
     }
   }
 
+  // One context per cached record: a cache hit then costs the secret's hash, not a new context.
+  const keyContexts = new WeakMap<ApiKeyRecord, AuthContext>();
+  function keyContext(key: string, record: ApiKeyRecord): AuthContext {
+    let auth = keyContexts.get(record);
+    if (auth === undefined) {
+      auth = apiKeyContext(key, record);
+      bindAuditSink(auth, audit, options.now);
+      keyContexts.set(record, auth);
+    }
+    return auth;
+  }
+
   /** An API key instead of a JWT: verified by `options.apiKeys`; a cached key without a cap answers synchronously. */
   function attemptApiKey(req: TollgateRequest, key: string, started: number): MaybePromise<AuthContext> {
     const refuse = (caught: unknown): never => {
@@ -229,16 +242,11 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
     };
     try {
       const verified = options.apiKeys!.attempt(key, options.challengesFor('Bearer'));
-      if (isThenable(verified)) return verified.then((record) => accepted(req, withSink(apiKeyContext(key, record)), false, started), refuse);
-      return accepted(req, withSink(apiKeyContext(key, verified)), true, started);
+      if (isThenable(verified)) return verified.then((record) => accepted(req, keyContext(key, record), false, started), refuse);
+      return accepted(req, keyContext(key, verified), true, started);
     } catch (caught) {
       return refuse(caught);
     }
-  }
-
-  function withSink(auth: AuthContext): AuthContext {
-    bindAuditSink(auth, audit, options.now);
-    return auth;
   }
 
   function attemptToken(req: TollgateRequest, started: number): MaybePromise<AuthContext> {

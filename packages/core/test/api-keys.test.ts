@@ -181,5 +181,9 @@ describe('ApiKeys', () => {
     expect(auth.claims).toMatchObject({ plan: 'pro', sub: 'svc' });
     expect(auth.fingerprint).not.toContain(key.slice(20, 52));
     expect(authenticator.policy).toMatchObject({ apiKeys: { prefix: 'tg', header: 'x-api-key', store: 'MemoryApiKeyStore' } });
+    // A cache hit reuses the context built for the cached record.
+    await expect(authenticator.authenticate({ method: 'GET', url: '/x', headers: { authorization: `Bearer ${key}` } })).resolves.toBe(auth);
+    await expect(apiKeys.create({ name: 'n', subject: 's', expiresIn: 1e15 })).rejects.toThrow(TollgateSetupError);
+    expect(await reason(apiKeys.verify(42 as unknown as string))).toBe('401 invalid_token malformed_token');
   });
 });

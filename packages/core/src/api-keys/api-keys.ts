@@ -180,7 +180,7 @@ export class ApiKeys {
     if (input.claims !== undefined) record.claims = structuredClone(input.claims);
     if (input.expiresIn !== undefined) {
       const seconds = nonNegative(input.expiresIn, 'ApiKeys.create: expiresIn', 0);
-      if (seconds === 0) setupError('ERR_TOLLGATE_INVALID_OPTION', 'ApiKeys.create: expiresIn must be positive');
+      if (seconds === 0 || !(now + seconds * 1000 < 8_640_000_000_000_000)) setupError('ERR_TOLLGATE_INVALID_OPTION', 'ApiKeys.create: expiresIn must be positive and within the range of a Date');
       record.expiresAt = new Date(now + seconds * 1000);
     }
     if (input.remaining !== undefined) record.remaining = positiveInteger(input.remaining, 'ApiKeys.create: remaining');
@@ -245,7 +245,7 @@ export class ApiKeys {
    * `challenges` go on the 401s.
    */
   attempt(key: string, challenges: readonly Challenge[]): MaybePromise<ApiKeyRecord> {
-    const parsed = parseKey(key, this.prefix);
+    const parsed = typeof key === 'string' ? parseKey(key, this.prefix) : undefined;
     // A bad check or shape: refused without asking the store.
     if (parsed === undefined) throw invalidKey('The API key is malformed', 'malformed_token', challenges);
     const now = this.#now();

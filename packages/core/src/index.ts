@@ -15,9 +15,14 @@ export { buildChallenge, type Challenge } from './errors/challenge.js';
 export { assertKnownOptions, nonNegative, setupError, TollgateSetupError, type SetupErrorCode } from './errors/setup-error.js';
 export { emitAudit, pinoAuditSink, type AuditEvent, type AuditSink, type AuthenticatedEvent, type ForbiddenEvent, type LevelLogger, type RejectedEvent } from './monitoring/audit.js';
 export {
-  attachPolicy, authenticatesPath, describeRoute, joinPaths, POLICY, readPolicy,
-  type AuthenticatePolicy, type ClaimsPolicy, type PolicyDescriptor, type RateLimitPolicy, type ReplayPolicy, type RolesPolicy, type RouteDescription, type ScopesPolicy,
+  attachPolicy, authenticatesPath, describeRoute, isPassThrough, joinPaths, markPassThrough, POLICY, publicPathsServed, readPolicy,
+  type AuthenticatePolicy, type ClaimsPolicy, type PolicyDescriptor, type RateLimitPolicy, type ReplayPolicy, type RolesPolicy, type RouteConcern, type RouteDescription, type RouteFacts, type ScopesPolicy,
 } from './policy/policy.js';
+export {
+  EVERY_PATH_PATTERN, examplePath, joinPatterns, parsePattern, patternCovers, patternMayServe, patternsMayOverlap,
+  type PatternDialect, type PatternSegment, type PatternSettings, type RoutePattern,
+} from './policy/route-pattern.js';
+export { guardsInFront, type OwnGuards, type RouteEntry } from './policy/route-guards.js';
 export { assertRevocationTime, MemoryRevocationStore, StoreFullError, type RevocationStore, type RevocationSubject } from './revocation/revocation.js';
 export { fingerprint } from './fingerprint.js';
 export { isPreflight, requestPath, type TollgateRequest } from './extract/request.js';

@@ -39,6 +39,8 @@ export interface AuditOptions {
   allowPublic?: readonly string[];
   /** The approved policy to report drift against (`--policy`). */
   policy?: ApprovedPolicy;
+  /** Findings made elsewhere (the probe's), sorted in with the rest. */
+  extraFindings?: readonly Finding[];
 }
 
 function cleanPolicy(policy: PolicyDescriptor): PolicyDescriptor {
@@ -76,6 +78,7 @@ export function auditRoutes(routes: readonly RouteDescription[], options: AuditO
     ...routes.flatMap((route) => checkRoute(route, isAllowedPublic)),
     ...checkDuplicateRoutes(readable),
     ...(options.policy === undefined ? [] : checkPolicyDrift(readable, options.policy)),
+    ...(options.extraFindings ?? []),
   ];
   const position = new Map<string, number>();
   routes.forEach((r, i) => {

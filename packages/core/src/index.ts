@@ -23,6 +23,7 @@ export {
   type PatternDialect, type PatternSegment, type PatternSettings, type RoutePattern,
 } from './policy/route-pattern.js';
 export { guardsInFront, type OwnGuards, type RouteEntry } from './policy/route-guards.js';
+export { handlerSlots, instrumentOnce, setHandlerSlots, swapHandlers, type HandlerSlot, type ProbeTarget, type StandIns } from './policy/probe-slots.js';
 export { assertRevocationTime, MemoryRevocationStore, StoreFullError, type RevocationStore, type RevocationSubject } from './revocation/revocation.js';
 export { fingerprint } from './fingerprint.js';
 export { isPreflight, requestPath, type TollgateRequest } from './extract/request.js';

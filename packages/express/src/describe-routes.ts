@@ -1,6 +1,6 @@
 import {
   describeRoute, EVERY_PATH_PATTERN, guardsInFront, joinPaths, joinPatterns, parsePattern, readPolicy, TollgateSetupError,
-  type PolicyDescriptor, type RouteDescription, type RouteEntry, type RoutePattern,
+  setHandlerSlots, type HandlerSlot, type PolicyDescriptor, type RouteDescription, type RouteEntry, type RoutePattern,
 } from '@tollgate/core';
 import type { Application, Router } from 'express';
 import { METHODS } from 'node:http';
@@ -37,8 +37,9 @@ interface StackContext {
   isExpress4: boolean;
   caseSensitive: boolean;
   strict: boolean;
-  /** Parameter names with `app.param` / `router.param` callbacks in this router. */
+  /** Parameter names with `app.param` / `router.param` callbacks in this router, and the callbacks. */
   params: ReadonlySet<string>;
+  paramCallbacks: Readonly<Record<string, unknown[]>>;
 }
 
 const ALL_METHODS = METHODS.map((m) => m.toLowerCase());
@@ -106,10 +107,10 @@ function stackOf(target: unknown): readonly Layer[] | undefined {
 
 function contextOf(target: unknown, base: string, basePattern: RoutePattern, isExpress4: boolean): StackContext {
   const router = (routerOf(target) ?? {}) as { caseSensitive?: unknown; strict?: unknown; params?: unknown };
-  const params = typeof router.params === 'object' && router.params !== null
-    ? Object.entries(router.params as Record<string, unknown>).filter(([, fns]) => Array.isArray(fns) && fns.length > 0).map(([name]) => name)
-    : [];
-  return { base, basePattern, isExpress4, caseSensitive: router.caseSensitive === true, strict: router.strict === true, params: new Set(params) };
+  const callbacks = typeof router.params === 'object' && router.params !== null
+    ? Object.fromEntries(Object.entries(router.params as Record<string, unknown>).filter((e): e is [string, unknown[]] => Array.isArray(e[1]) && e[1].length > 0))
+    : {};
+  return { base, basePattern, isExpress4, caseSensitive: router.caseSensitive === true, strict: router.strict === true, params: new Set(Object.keys(callbacks)), paramCallbacks: callbacks };
 }
 
 type RouteLayers = readonly ExpressRoute['stack'][number][];
@@ -149,10 +150,25 @@ function describeRouteLayer(route: ExpressRoute, ctx: StackContext, entries: Rou
       }
       const front = guardsInFront(entries, pattern, key, { policies: leading, paramsFirst });
       if (late.length > 0) front.concerns.unshift({ kind: 'guard-after-handler', subjects: [...new Set(late.map((p) => p.kind))] });
-      out.push(describeRoute(key === '_all' ? 'all' : key, full, front.policies, { handler: layers[layers.length - 1]?.handle, pattern, concerns: front.concerns }));
+      const described = describeRoute(key === '_all' ? 'all' : key, full, front.policies, { handler: layers[layers.length - 1]?.handle, pattern, concerns: front.concerns });
+      // `all` stands for one layer per method (Express's `app.all`): every one of them is the route's.
+      setHandlerSlots(described, [...routeSlots(key === '_all' ? route.stack : layers), ...paramSlots(pattern, ctx)]);
+      out.push(described);
     }
   }
   entries.push(...later);
+}
+
+/** The route's own functions that are not guards: what the probe swaps for recorders. */
+function routeSlots(layers: RouteLayers): HandlerSlot[] {
+  return layers.filter((l) => readPolicy(l.handle) === undefined)
+    .map((l) => ({ holder: l, key: 'handle', role: typeof l.handle === 'function' && l.handle.length === 4 ? 'error-pass-through' : 'handler' }));
+}
+
+/** The param callbacks of the route's router for the parameters of its path. */
+function paramSlots(pattern: RoutePattern, ctx: StackContext): HandlerSlot[] {
+  const names = new Set(pattern.segments.flatMap((s) => (s.kind === 'param' ? [s.name] : [])));
+  return [...names].flatMap((name) => (ctx.paramCallbacks[name] ?? []).map((_fn, key): HandlerSlot => ({ holder: ctx.paramCallbacks[name]!, key, role: 'pass-through' })));
 }
 
 /** `app.use('/admin', adminApp)`: Express wraps the sub-app in a function it names `mounted_app`. */
@@ -161,11 +177,13 @@ function isMountedApp(handle: unknown): boolean {
 }
 
 /** The entry of a sub-app whose routes cannot be read: guarded only by `use()` guards over its whole mount path. */
-function describeOpaque(handle: unknown, full: string, pattern: RoutePattern, entries: readonly RouteEntry[], out: RouteDescription[]): void {
+function describeOpaque(layer: Layer, full: string, pattern: RoutePattern, entries: readonly RouteEntry[], out: RouteDescription[]): void {
   // A route-level guard matches whole paths, never everything under the mount.
   const prefixEntries = entries.filter((e) => e.type === 'middleware' || e.prefix);
   const front = guardsInFront(prefixEntries, pattern, '*', { policies: [], paramsFirst: false });
-  out.push(describeRoute('*', full, front.policies, { handler: handle, pattern, concerns: front.concerns, opaque: true }));
+  const described = describeRoute('*', full, front.policies, { handler: layer.handle, pattern, concerns: front.concerns, opaque: true });
+  setHandlerSlots(described, [{ holder: layer, key: 'handle', role: 'handler' }]);
+  out.push(described);
 }
 
 /** A middleware that is neither a guard nor a router: what it does cannot be read, so it may answer. */
@@ -194,7 +212,7 @@ function walk(stack: readonly Layer[], ctx: StackContext, inherited: readonly Ro
       } else if (nested !== undefined) {
         walk(nested, contextOf(layer.handle, full, scope, ctx.isExpress4), entries, out);
       } else if (isMountedApp(layer.handle)) {
-        describeOpaque(layer.handle, full, scope, entries, out);
+        describeOpaque(layer, full, scope, entries, out);
         entries.push({ type: 'middleware', name: 'mounted_app', scope });
       } else if (isOpaqueMiddleware(layer, ctx)) {
         entries.push({ type: 'middleware', name: (layer.handle as { name?: string }).name || '<anonymous>', scope });

@@ -1,6 +1,6 @@
 import {
   describeRoute, EVERY_PATH_PATTERN, guardsInFront, isPassThrough, joinPaths, parsePattern, readPolicy, TollgateSetupError,
-  type OwnGuards, type PolicyDescriptor, type RouteDescription, type RouteEntry, type RoutePattern,
+  setHandlerSlots, type HandlerSlot, type OwnGuards, type PolicyDescriptor, type RouteDescription, type RouteEntry, type RoutePattern,
 } from '@tollgate/core';
 import { METHODS } from 'node:http';
 
@@ -106,7 +106,12 @@ function describeRouter(router: KoaRouter, inherited: readonly RouteEntry[], out
     for (const method of methodsOf(layer)) {
       const front = guardsInFront(exclusiveView(router, entries, inherited), pattern, method === 'ALL' ? '_all' : method.toLowerCase(), own);
       if (late.length > 0) front.concerns.unshift({ kind: 'guard-after-handler', subjects: [...new Set(late.map((p) => p.kind))] });
-      out.push(describeRoute(method, path, front.policies, { handler: layer.stack[layer.stack.length - 1], pattern, concerns: front.concerns }));
+      const described = describeRoute(method, path, front.policies, { handler: layer.stack[layer.stack.length - 1], pattern, concerns: front.concerns });
+      setHandlerSlots(described, layer.stack.flatMap((fn, key): HandlerSlot[] => {
+        if (readPolicy(fn) !== undefined) return [];
+        return [{ holder: layer.stack, key, role: isParamMiddleware(fn) ? 'pass-through' : 'handler' }];
+      }));
+      out.push(described);
     }
   }
 }
@@ -152,7 +157,7 @@ export function describeRoutes(appOrRouter: object): RouteDescription[] {
   if (!Array.isArray(middleware)) throw new TollgateSetupError('ERR_TOLLGATE_INVALID_OPTION', 'describeRoutes expects a Koa app or an @koa/router Router');
   const routers = (middleware as unknown[]).map(routerOf).filter((r): r is KoaRouter => r !== undefined);
   const entries: RouteEntry[] = [];
-  for (const fn of middleware as unknown[]) {
+  (middleware as unknown[]).forEach((fn, index) => {
     const policy = readPolicy(fn);
     const router = policy === undefined ? routerOf(fn) : undefined;
     if (policy !== undefined) entries.push({ type: 'guard', policy, scope: EVERY_PATH_PATTERN, path: '/', prefix: true, paramsFirst: false });
@@ -161,9 +166,10 @@ export function describeRoutes(appOrRouter: object): RouteDescription[] {
       const front = guardsInFront(entries, EVERY_PATH_PATTERN, '*', { policies: [], paramsFirst: false });
       const route = describeRoute('*', '/', front.policies, { handler: fn, pattern: EVERY_PATH_PATTERN, concerns: front.concerns, opaque: true });
       route.name = nameOf(fn);
+      setHandlerSlots(route, [{ holder: middleware, key: index, role: 'observer' }]);
       out.push(route);
       entries.push({ type: 'middleware', name: nameOf(fn), scope: EVERY_PATH_PATTERN });
     }
-  }
+  });
   return out;
 }

@@ -35,6 +35,8 @@ function whyOpen(route: RouteDescription): string {
   if (route.policies.some((p) => p.kind === 'authenticate' && !authenticatesPath(p, route.path))) return 'protect() leaves this path public: anyone can call it.';
   const served = concernOf(route, 'public-path-served');
   if (served !== undefined) return `protect() leaves ${served.subjects.join(', ')} public, and this route serves that URL: anyone can call it there.`;
+  const recovered = concernOf(route, 'error-handler-after-guards');
+  if (recovered !== undefined) return `The error handler(s) ${recovered.subjects.join(', ')} after its guards may swallow their 401 and let the request on: no authenticate is proven in front of it.`;
   const notProven = concernOf(route, 'guard-not-proven')?.subjects.filter((s) => s.startsWith('authenticate ')) ?? [];
   if (notProven.length > 0) return `No authenticate provably guards every URL of this route (${notProven.join('; ')} does not): anyone can call it where it does not.`;
   if (concernOf(route, 'guard-after-handler')?.subjects.includes('authenticate') === true) return 'Its authenticate runs after its handler, which answers first: anyone can call it.';
@@ -85,6 +87,9 @@ function concernFindings(route: RouteDescription): Finding[] {
         break;
       case 'middleware-before-authenticate':
         out.push(finding('middleware-before-authenticate', route, `${subjects} run(s) before authenticate and may answer a request without a token.`));
+        break;
+      case 'error-handler-after-guards':
+        out.push(finding('error-handler-after-guards', route, `${subjects} may swallow the errors of the guards before it and call next(): those guards are not counted.`));
         break;
       case 'public-path-served':
         break; // part of the unprotected-route finding

@@ -213,6 +213,17 @@ describe('what the report cannot vouch for', () => {
     ]);
   });
 
+  it('an error handler after the guards is high, and the route open says why', () => {
+    const app = express();
+    app.use(authenticate(auth));
+    app.use(function forgive(_err: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) { next(); });
+    app.get('/orders', handler);
+    expect(findingsOf(app)).toEqual([
+      'high unprotected-route GET /orders: The error handler(s) forgive after its guards may swallow their 401 and let the request on: no authenticate is proven in front of it.',
+      'high error-handler-after-guards GET /orders: forgive may swallow the errors of the guards before it and call next(): those guards are not counted.',
+    ]);
+  });
+
   it('a scope guard whose pattern does not cover a protected route is medium', () => {
     const app = express();
     app.use(authenticate(auth));

@@ -1,5 +1,5 @@
 import {
-  describeRoute, EVERY_PATH_PATTERN, guardsInFront, joinPaths, joinPatterns, parsePattern, readPolicy, TollgateSetupError,
+  describeRoute, EVERY_PATH_PATTERN, guardsInFront, isPassThrough, joinPaths, joinPatterns, parsePattern, readPolicy, TollgateSetupError,
   setHandlerSlots, type HandlerSlot, type PolicyDescriptor, type RouteDescription, type RouteEntry, type RoutePattern,
 } from '@tollgate/core';
 import type { Application, Router } from 'express';
@@ -126,29 +126,50 @@ function layersByMethod(route: ExpressRoute): [string, RouteLayers][] {
 }
 
 /** The part of a route's stack that runs first and is all Tollgate guards, and the guards after it. */
-function splitAtHandler(handles: readonly unknown[]): { leading: PolicyDescriptor[]; late: PolicyDescriptor[]; hasHandler: boolean } {
-  const policies = handles.map((h) => readPolicy(h));
-  const first = policies.findIndex((p) => p === undefined);
-  const defined = (list: (PolicyDescriptor | undefined)[]) => list.filter((p): p is PolicyDescriptor => p !== undefined);
-  if (first === -1) return { leading: defined(policies), late: [], hasHandler: false };
-  return { leading: defined(policies.slice(0, first)), late: defined(policies.slice(first)), hasHandler: true };
+function splitAtHandler(handles: readonly unknown[]): { leading: PolicyDescriptor[]; late: PolicyDescriptor[]; hasHandler: boolean; recoveredBy: string[] } {
+  const leading: PolicyDescriptor[] = [];
+  const recoveredBy: string[] = [];
+  let i = 0;
+  for (; i < handles.length; i++) {
+    const handle = handles[i];
+    const policy = readPolicy(handle);
+    if (policy !== undefined) leading.push(policy);
+    // An error handler is skipped on the way in, but may swallow a guard's error and call next().
+    else if (isErrorHandler(handle)) {
+      recoveredBy.push(nameOf(handle));
+      leading.length = 0;
+    }
+    else break;
+  }
+  const late = handles.slice(i).map((h) => readPolicy(h)).filter((p): p is PolicyDescriptor => p !== undefined);
+  return { leading, late, hasHandler: i < handles.length, recoveredBy };
+}
+
+/** A function Express calls only with an error (four parameters), unless Tollgate marks it as one that never resumes. */
+function isErrorHandler(handle: unknown): boolean {
+  return typeof handle === 'function' && handle.length === 4 && !isPassThrough(handle);
+}
+
+function nameOf(handle: unknown): string {
+  return typeof handle === 'function' && handle.name !== '' ? handle.name : '<anonymous>';
 }
 
 function describeRouteLayer(route: ExpressRoute, ctx: StackContext, entries: RouteEntry[], out: RouteDescription[]): void {
   const later: RouteEntry[] = [];
   for (const [key, layers] of layersByMethod(route)) {
     const method = key === '_all' ? undefined : key;
-    const { leading, late, hasHandler } = splitAtHandler(layers.map((l) => l.handle));
+    const { leading, late, hasHandler, recoveredBy } = splitAtHandler(layers.map((l) => l.handle));
     for (const path of flatten(route.path)) {
       const full = render(ctx.base, path);
       const pattern = fullPattern(ctx, path, true);
       const paramsFirst = hasParamWithCallback(parsePattern(path, { dialect: ctx.isExpress4 ? 'express4' : 'path-to-regexp' }), ctx.params);
       if (!hasHandler) {
         // Only guards, no handler: `app.all('/api/*', authenticate(...))` guards the routes after it.
+        if (recoveredBy.length > 0) continue; // an error handler among them may undo them
         for (const policy of leading) later.push({ type: 'guard', policy, scope: pattern, path: full, prefix: false, method, paramsFirst });
         continue;
       }
-      const front = guardsInFront(entries, pattern, key, { policies: leading, paramsFirst });
+      const front = guardsInFront(entries, pattern, key, { policies: leading, paramsFirst, recoveredBy });
       if (late.length > 0) front.concerns.unshift({ kind: 'guard-after-handler', subjects: [...new Set(late.map((p) => p.kind))] });
       const described = describeRoute(key === '_all' ? 'all' : key, full, front.policies, { handler: layers[layers.length - 1]?.handle, pattern, concerns: front.concerns });
       // `all` stands for one layer per method (Express's `app.all`): every one of them is the route's.
@@ -179,7 +200,7 @@ function isMountedApp(handle: unknown): boolean {
 /** The entry of a sub-app whose routes cannot be read: guarded only by `use()` guards over its whole mount path. */
 function describeOpaque(layer: Layer, full: string, pattern: RoutePattern, entries: readonly RouteEntry[], out: RouteDescription[]): void {
   // A route-level guard matches whole paths, never everything under the mount.
-  const prefixEntries = entries.filter((e) => e.type === 'middleware' || e.prefix);
+  const prefixEntries = entries.filter((e) => e.type !== 'guard' || e.prefix);
   const front = guardsInFront(prefixEntries, pattern, '*', { policies: [], paramsFirst: false });
   const described = describeRoute('*', full, front.policies, { handler: layer.handle, pattern, concerns: front.concerns, opaque: true });
   setHandlerSlots(described, [{ holder: layer, key: 'handle', role: 'handler' }]);
@@ -189,8 +210,7 @@ function describeOpaque(layer: Layer, full: string, pattern: RoutePattern, entri
 /** A middleware that is neither a guard nor a router: what it does cannot be read, so it may answer. */
 function isOpaqueMiddleware(layer: Layer, ctx: StackContext): boolean {
   const handle = layer.handle;
-  if (typeof handle !== 'function') return false;
-  if (handle.length === 4) return false; // an error handler runs only after an error
+  if (typeof handle !== 'function' || handle.length === 4) return false;
   return !(ctx.isExpress4 && ctx.base === '/' && EXPRESS4_BUILTINS.has(handle.name));
 }
 
@@ -214,8 +234,10 @@ function walk(stack: readonly Layer[], ctx: StackContext, inherited: readonly Ro
       } else if (isMountedApp(layer.handle)) {
         describeOpaque(layer, full, scope, entries, out);
         entries.push({ type: 'middleware', name: 'mounted_app', scope });
+      } else if (isErrorHandler(layer.handle)) {
+        entries.push({ type: 'recovery', name: nameOf(layer.handle), scope });
       } else if (isOpaqueMiddleware(layer, ctx)) {
-        entries.push({ type: 'middleware', name: (layer.handle as { name?: string }).name || '<anonymous>', scope });
+        entries.push({ type: 'middleware', name: nameOf(layer.handle), scope });
       }
     }
   }

@@ -130,6 +130,25 @@ describe.each([
     expect((await request(app).get('/orders?debug')).status).toBe(200);
   });
 
+  it('does not count guards that an error handler after them may undo', async () => {
+    const app = framework();
+    app.use('/a', auth());
+    app.use('/a', function forgive(_err: unknown, _req: Request, _res: Response, next: NextFunction) { next(); });
+    app.get('/a/x', handler());
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    app.get('/b', auth(), function forgiveHere(_err: unknown, _req: Request, _res: Response, next: NextFunction) { next(); }, handler());
+    app.use('/c', auth());
+    app.use(errorHandler());
+    app.get('/c/x', handler());
+    const routes = describeRoutes(app);
+    expect(entry(routes, 'GET', '/a/x')).toMatchObject({ protected: false, concerns: [{ kind: 'error-handler-after-guards', subjects: ['forgive'] }] });
+    expect(entry(routes, 'GET', '/b')).toMatchObject({ protected: false, concerns: [{ kind: 'error-handler-after-guards', subjects: ['forgiveHere'] }] });
+    expect(entry(routes, 'GET', '/c/x')).toMatchObject({ protected: true });
+    expect((await request(app).get('/a/x')).status).toBe(200);
+    expect((await request(app).get('/b')).status).toBe(200);
+    expect((await request(app).get('/c/x')).status).toBe(401);
+  });
+
   it('lists a mounted sub-app as an opaque entry, guarded only by guards over its whole mount path', async () => {
     const app = framework();
     const open = framework();

@@ -133,9 +133,10 @@ export interface RouteDescription {
  * - `public-path-served`: `protect()` leaves a public path open that this route's pattern serves.
  * - `param-before-authenticate`: a param callback runs before any `authenticate` (it can answer, e.g. 404, first).
  * - `middleware-before-authenticate`: a middleware that is not a Tollgate guard runs before `authenticate` and may answer first.
+ * - `error-handler-after-guards`: an error handler (Express) after guards may swallow their error and let the request on; the guards before it do not count.
  */
 export interface RouteConcern {
-  kind: 'guard-after-handler' | 'guard-not-proven' | 'public-path-served' | 'param-before-authenticate' | 'middleware-before-authenticate';
+  kind: 'guard-after-handler' | 'guard-not-proven' | 'public-path-served' | 'param-before-authenticate' | 'middleware-before-authenticate' | 'error-handler-after-guards';
   /** What it concerns: guard kinds, function names, the public path or the guard's pattern. */
   subjects: readonly string[];
 }

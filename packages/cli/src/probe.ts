@@ -15,8 +15,12 @@ export interface ProbeRequest {
 
 /** What the probe found, per route index. */
 export interface ProbeResult {
-  /** Per route: the request without a token, and the CORS preflight (undefined when no URL could be built). */
-  probes: ({ plain: ProbeRequest; preflight: ProbeRequest } | undefined)[];
+  /**
+   * Per route: the requests without a token (the URL, then its upper-case and trailing-slash
+   * spellings, which case and strict settings may route differently), and the CORS preflight;
+   * undefined when no URL could be built.
+   */
+  probes: ({ plain: ProbeRequest; variants: ProbeRequest[]; preflight: ProbeRequest } | undefined)[];
   /** Route index → the first request without a token that reached its recorder. */
   reachedWithoutToken: Map<number, ProbeRequest>;
   /** Route index → the first preflight that reached its recorder. */
@@ -53,8 +57,9 @@ function probeMethod(route: RouteDescription): string {
 }
 
 /**
- * Sends every route of an instrumented app (see the adapters' `probeRoutes`) a request without
- * a token and a CORS preflight, on a loopback port, and records which recorders each reached.
+ * Sends every route of an instrumented app (see the adapters' `probeRoutes`) requests without
+ * a token (its URL in three spellings) and a CORS preflight, on a loopback port, and records
+ * which recorders each reached.
  * No token is ever sent, so no key is fetched; the app's own handlers were swapped out.
  */
 export async function runProbe(target: ProbeTarget, options: { timeoutMs?: number } = {}): Promise<ProbeResult> {
@@ -71,15 +76,19 @@ export async function runProbe(target: ProbeTarget, options: { timeoutMs?: numbe
         continue;
       }
       const method = probeMethod(route);
-      const ask = async (asMethod: string, headers: Record<string, string>, into: Map<number, ProbeRequest>): Promise<ProbeRequest> => {
-        const status = await send(port, asMethod, url, headers, timeoutMs);
-        const sent: ProbeRequest = { method: asMethod, url, status, reached: target.takeReached() };
+      const ask = async (asMethod: string, headers: Record<string, string>, into: Map<number, ProbeRequest>, at = url): Promise<ProbeRequest> => {
+        const status = await send(port, asMethod, at, headers, timeoutMs);
+        const sent: ProbeRequest = { method: asMethod, url: at, status, reached: target.takeReached() };
         for (const i of sent.reached) if (!into.has(i)) into.set(i, sent);
         return sent;
       };
       const plain = await ask(method, {}, result.reachedWithoutToken);
+      const variants: ProbeRequest[] = [];
+      for (const variant of new Set([url.toUpperCase(), url.endsWith('/') ? url : `${url}/`])) {
+        if (variant !== url) variants.push(await ask(method, {}, result.reachedWithoutToken, variant));
+      }
       const preflight = await ask('OPTIONS', { origin: PROBE_ORIGIN, 'access-control-request-method': method, 'access-control-request-headers': 'authorization' }, result.reachedByPreflight);
-      result.probes.push({ plain, preflight });
+      result.probes.push({ plain, variants, preflight });
     }
   } finally {
     await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });

@@ -131,3 +131,22 @@ describe.each([
     expect(ran).toBe(0);
   });
 });
+
+describe.each([
+  ['Express 4', express4 as unknown as typeof express],
+  ['Express 5', express],
+] as const)('%s: the probe and param callbacks', (_name, framework) => {
+  it('runs no param callback of the app, of the route\'s router or of its mount path', async () => {
+    let ran = 0;
+    const app = framework();
+    const tenant = framework.Router();
+    tenant.param('invoiceId', (_req, _res, next) => { ran++; next(); });
+    tenant.get('/invoices/:invoiceId', () => { ran++; });
+    app.param('tenantId', (_req, _res, next) => { ran++; next(); });
+    app.use('/tenants/:tenantId', tenant);
+    const target = tollgateExpress.probeRoutes(app);
+    const result = await runProbe(target);
+    expect(result.probes[0]?.plain).toMatchObject({ url: '/tenants/probe/invoices/probe', reached: [0] });
+    expect(ran).toBe(0);
+  });
+});

@@ -40,6 +40,8 @@ interface StackContext {
   /** Parameter names with `app.param` / `router.param` callbacks in this router, and the callbacks. */
   params: ReadonlySet<string>;
   paramCallbacks: Readonly<Record<string, unknown[]>>;
+  /** Param callbacks of outer routers that run when this stack's mount matched: before any guard inside it. */
+  outer: { paramsFirst: boolean; slots: readonly HandlerSlot[] };
 }
 
 const ALL_METHODS = METHODS.map((m) => m.toLowerCase());
@@ -92,6 +94,11 @@ function hasParamWithCallback(pattern: RoutePattern, params: ReadonlySet<string>
   return pattern.segments.some((s) => s.kind === 'param' && params.has(s.name));
 }
 
+/** A path of this stack on its own, without the mount path. */
+function ownPattern(ctx: StackContext, path: string | RegExp): RoutePattern {
+  return parsePattern(path, { dialect: ctx.isExpress4 ? 'express4' : 'path-to-regexp' });
+}
+
 /** A path of this stack as a full pattern: `use()` layers never match strictly. */
 function fullPattern(ctx: StackContext, path: string | RegExp, isRoute: boolean): RoutePattern {
   const own = parsePattern(path, { dialect: ctx.isExpress4 ? 'express4' : 'path-to-regexp', caseSensitive: ctx.caseSensitive, strict: isRoute && ctx.strict });
@@ -105,12 +112,12 @@ function stackOf(target: unknown): readonly Layer[] | undefined {
   return isExpress4App(target) ? [] : undefined;
 }
 
-function contextOf(target: unknown, base: string, basePattern: RoutePattern, isExpress4: boolean): StackContext {
+function contextOf(target: unknown, base: string, basePattern: RoutePattern, isExpress4: boolean, outer: StackContext['outer'] = { paramsFirst: false, slots: [] }): StackContext {
   const router = (routerOf(target) ?? {}) as { caseSensitive?: unknown; strict?: unknown; params?: unknown };
   const callbacks = typeof router.params === 'object' && router.params !== null
     ? Object.fromEntries(Object.entries(router.params as Record<string, unknown>).filter((e): e is [string, unknown[]] => Array.isArray(e[1]) && e[1].length > 0))
     : {};
-  return { base, basePattern, isExpress4, caseSensitive: router.caseSensitive === true, strict: router.strict === true, params: new Set(Object.keys(callbacks)), paramCallbacks: callbacks };
+  return { base, basePattern, isExpress4, caseSensitive: router.caseSensitive === true, strict: router.strict === true, params: new Set(Object.keys(callbacks)), paramCallbacks: callbacks, outer };
 }
 
 type RouteLayers = readonly ExpressRoute['stack'][number][];
@@ -162,7 +169,7 @@ function describeRouteLayer(route: ExpressRoute, ctx: StackContext, entries: Rou
     for (const path of flatten(route.path)) {
       const full = render(ctx.base, path);
       const pattern = fullPattern(ctx, path, true);
-      const paramsFirst = hasParamWithCallback(parsePattern(path, { dialect: ctx.isExpress4 ? 'express4' : 'path-to-regexp' }), ctx.params);
+      const paramsFirst = ctx.outer.paramsFirst || hasParamWithCallback(ownPattern(ctx, path), ctx.params);
       if (!hasHandler) {
         // Only guards, no handler: `app.all('/api/*', authenticate(...))` guards the routes after it.
         if (recoveredBy.length > 0) continue; // an error handler among them may undo them
@@ -173,7 +180,7 @@ function describeRouteLayer(route: ExpressRoute, ctx: StackContext, entries: Rou
       if (late.length > 0) front.concerns.unshift({ kind: 'guard-after-handler', subjects: [...new Set(late.map((p) => p.kind))] });
       const described = describeRoute(key === '_all' ? 'all' : key, full, front.policies, { handler: layers[layers.length - 1]?.handle, pattern, concerns: front.concerns });
       // `all` stands for one layer per method (Express's `app.all`): every one of them is the route's.
-      setHandlerSlots(described, [...routeSlots(key === '_all' ? route.stack : layers), ...paramSlots(pattern, ctx)]);
+      setHandlerSlots(described, [...routeSlots(key === '_all' ? route.stack : layers), ...paramSlots(ownPattern(ctx, path), ctx), ...ctx.outer.slots]);
       out.push(described);
     }
   }
@@ -227,10 +234,12 @@ function walk(stack: readonly Layer[], ctx: StackContext, inherited: readonly Ro
       const scope = fullPattern(ctx, mount, false);
       const full = render(ctx.base, mount);
       if (policy !== undefined) {
-        const paramsFirst = hasParamWithCallback(parsePattern(mount, { dialect: ctx.isExpress4 ? 'express4' : 'path-to-regexp' }), ctx.params);
+        const paramsFirst = ctx.outer.paramsFirst || hasParamWithCallback(ownPattern(ctx, mount), ctx.params);
         entries.push({ type: 'guard', policy, scope, path: full, prefix: true, paramsFirst });
       } else if (nested !== undefined) {
-        walk(nested, contextOf(layer.handle, full, scope, ctx.isExpress4), entries, out);
+        const own = ownPattern(ctx, mount);
+        const outer = { paramsFirst: ctx.outer.paramsFirst || hasParamWithCallback(own, ctx.params), slots: [...ctx.outer.slots, ...paramSlots(own, ctx)] };
+        walk(nested, contextOf(layer.handle, full, scope, ctx.isExpress4, outer), entries, out);
       } else if (isMountedApp(layer.handle)) {
         describeOpaque(layer, full, scope, entries, out);
         entries.push({ type: 'middleware', name: 'mounted_app', scope });

@@ -108,6 +108,22 @@ describe.each([
     expect((await request(app).get('/users/1')).status).toBe(401);
   });
 
+  it('reports a param callback of the mount path that runs before the guards of the mounted router', async () => {
+    const app = framework();
+    const tenant = framework.Router();
+    tenant.use(auth());
+    tenant.get('/invoices', handler());
+    app.param('tenantId', (_req: Request, res: Response, next: NextFunction, id: string) => {
+      if (id === 't1') next();
+      else res.sendStatus(404);
+    });
+    app.use('/tenants/:tenantId', tenant);
+    const route = entry(describeRoutes(app), 'GET', '/tenants/:tenantId/invoices');
+    expect(route).toMatchObject({ protected: true, concerns: [{ kind: 'param-before-authenticate', subjects: [] }] });
+    expect((await request(app).get('/tenants/t2/invoices')).status).toBe(404);
+    expect((await request(app).get('/tenants/t1/invoices')).status).toBe(401);
+  });
+
   it('does not report a param callback that runs after an app-level authenticate', () => {
     const app = framework();
     app.param('id', (_req: Request, _res: Response, next: NextFunction) => next());

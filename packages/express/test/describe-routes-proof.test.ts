@@ -183,6 +183,17 @@ describe.each([
     expect((await request(app).get('/closed/users')).status).toBe(401);
   });
 
+  it('reports a mounted sub-app open when protect() leaves a path below its mount public', async () => {
+    const app = framework();
+    const admin = framework();
+    admin.get('/status', handler());
+    app.use('/admin', admin);
+    app.use('/ops', framework());
+    protect(app, { ...idp.authenticateOptions(), public: ['/admin/status'] });
+    expect(describeRoutes(app).map((r) => [r.path, r.opaque, r.protected])).toEqual([['/admin', true, false], ['/ops', true, true]]);
+    expect((await request(app).get('/admin/status')).status).toBe(200);
+  });
+
   it('reports a route open when a public path of protect() is one of its URLs', async () => {
     const app = framework();
     app.get('/users/:id', handler());

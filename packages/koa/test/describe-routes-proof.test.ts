@@ -123,6 +123,17 @@ describe.each([
     expect((await request(app.callback()).get('/ops/anything')).status).toBe(401);
   });
 
+  it('reports an opaque middleware open when protect() leaves any path public', async () => {
+    const admin = new Koa();
+    admin.use(handler());
+    const app = new Koa();
+    app.use(mount('/admin', admin));
+    protect(app, { ...idp.authenticateOptions(), public: ['/admin/status'] });
+    expect(describeRoutes(app).map(({ method, path, opaque, protected: isProtected }) => ({ method, path, opaque, protected: isProtected })))
+      .toEqual([{ method: '*', path: '/', opaque: true, protected: false }]);
+    expect((await request(app.callback()).get('/admin/status')).status).toBe(200);
+  });
+
   it('reports a route open when a public path of protect() is one of its URLs', async () => {
     const router = new Router();
     router.get('/users/:id', handler());

@@ -186,6 +186,8 @@ export function publicPathsServed(policy: AuthenticatePolicy, pattern: RoutePatt
  */
 export function describeRoute(method: string, path: string, policies: readonly PolicyDescriptor[], facts: RouteFacts = {}): RouteDescription {
   const pattern = facts.pattern ?? parsePattern(path, { dialect: 'path-to-regexp' });
+  // An opaque entry serves its path and anything below it.
+  const served = facts.opaque === true ? { ...pattern, segments: [...pattern.segments, { kind: 'rest' as const, mayBeEmpty: true }] } : pattern;
   const concerns = [...(facts.concerns ?? [])];
   const scopes: string[] = [];
   const roles: string[] = [];
@@ -195,7 +197,7 @@ export function describeRoute(method: string, path: string, policies: readonly P
   for (const p of policies) {
     switch (p.kind) {
       case 'authenticate': {
-        const open = publicPathsServed(p, pattern);
+        const open = publicPathsServed(p, served);
         if (open.length === 0) isProtected = true;
         else concerns.push({ kind: 'public-path-served', subjects: open });
         break;

@@ -6,7 +6,6 @@ import { authOptionsFromEnv, createOrderBook, MFA } from './config.js';
 export function createApp(auth: AuthenticateOptions = authOptionsFromEnv()): Express {
   const orders = createOrderBook();
   const app = express();
-  app.use(express.json());
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
@@ -15,6 +14,8 @@ export function createApp(auth: AuthenticateOptions = authOptionsFromEnv()): Exp
   const v1 = express.Router();
   v1.use(authenticate(auth));
   v1.use(rateLimitPerToken({ limit: (token) => (token.claims.plan === 'pro' ? 1000 : 100), windowMs: 60_000 }));
+  // Bodies are parsed only once the token is verified: nothing answers a request without one first.
+  v1.use(express.json());
   v1.get('/orders', requireScopes('orders:read'), (_req, res) => {
     res.json(orders.list());
   });

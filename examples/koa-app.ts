@@ -14,7 +14,9 @@ export function createApp(auth: AuthenticateOptions = authOptionsFromEnv()): Koa
     ctx.body = { status: 'ok' };
   });
 
-  const v1 = new Router({ prefix: '/v1' });
+  // sensitive: under a prefix, @koa/router matches v1.use() guards case-sensitively and routes
+  // case-insensitively, so without it GET /V1/orders would reach the handler without a token.
+  const v1 = new Router({ prefix: '/v1', sensitive: true });
   v1.use(authenticate(auth));
   v1.use(rateLimitPerToken({ limit: (token) => (token.claims.plan === 'pro' ? 1000 : 100), windowMs: 60_000 }));
   v1.get('/orders', requireScopes('orders:read'), (ctx) => {

@@ -39,6 +39,8 @@ export interface AuditOptions {
   allowPublic?: readonly string[];
   /** The approved policy to report drift against (`--policy`). */
   policy?: ApprovedPolicy;
+  /** Findings made elsewhere (the probe's), sorted in with the rest. */
+  extraFindings?: readonly Finding[];
 }
 
 function cleanPolicy(policy: PolicyDescriptor): PolicyDescriptor {
@@ -47,6 +49,10 @@ function cleanPolicy(policy: PolicyDescriptor): PolicyDescriptor {
 
 /** The documented fields only, as plain data (adapters may add non-enumerable extras). */
 function cleanRoute(route: RouteDescription): RouteDescription {
+  const extra: Partial<RouteDescription> = {};
+  if (route.opaque === true) extra.opaque = true;
+  if (route.name !== undefined) extra.name = route.name;
+  if (route.concerns !== undefined) extra.concerns = route.concerns.map((c) => ({ kind: c.kind, subjects: [...c.subjects] }));
   return {
     method: route.method,
     path: route.path,
@@ -56,6 +62,7 @@ function cleanRoute(route: RouteDescription): RouteDescription {
     replayProtected: route.replayProtected,
     rateLimit: route.rateLimit.map((r) => cleanPolicy(r) as RateLimitPolicy),
     policies: route.policies.map(cleanPolicy),
+    ...extra,
   };
 }
 
@@ -65,10 +72,13 @@ function cleanRoute(route: RouteDescription): RouteDescription {
  */
 export function auditRoutes(routes: readonly RouteDescription[], options: AuditOptions = {}): Finding[] {
   const isAllowedPublic = allowPublicMatcher(options.allowPublic ?? []);
+  // An opaque entry stands for routes that cannot be read: it is no route to compare or approve.
+  const readable = routes.filter((r) => r.opaque !== true);
   const findings = [
     ...routes.flatMap((route) => checkRoute(route, isAllowedPublic)),
-    ...checkDuplicateRoutes(routes),
-    ...(options.policy === undefined ? [] : checkPolicyDrift(routes, options.policy)),
+    ...checkDuplicateRoutes(readable),
+    ...(options.policy === undefined ? [] : checkPolicyDrift(readable, options.policy)),
+    ...(options.extraFindings ?? []),
   ];
   const position = new Map<string, number>();
   routes.forEach((r, i) => {

@@ -16,5 +16,6 @@ export { formatSarif, SARIF_LEVEL, SARIF_SCHEMA, type SarifLevel } from './forma
 export { formatHtml, escapeHtml } from './format-html.js';
 export { detectApp, type AppShape } from './detect-app.js';
 export { importModule, resolveApp, type LoadedApp, type ModuleImporter, type ModuleImporters } from './load-module.js';
-export { importAdapterNear, loadDescribeRoutes, ADAPTER_PACKAGES, type AdapterImporter, type DescribeRoutes } from './load-adapter.js';
+export { appAroundRouter, importAdapterNear, loadDescribeRoutes, loadProbeRoutes, ADAPTER_PACKAGES, type AdapterImporter, type DescribeRoutes, type ProbeRoutes } from './load-adapter.js';
+export { probeFindings, runProbe, type ProbeRequest, type ProbeResult } from './probe.js';
 export { AuditInputError } from './audit-input-error.js';

@@ -33,10 +33,12 @@ function weakest(a: ApprovedRoute, b: ApprovedRoute): ApprovedRoute {
 /**
  * Today's routes as a starting policy (`--write-policy`): one entry per method and path, in
  * route order, every default written out so the reviewer sees what each route is approved for.
+ * Opaque entries (mounted sub-apps) are left out: nothing behind them can be approved unread.
  */
 export function policyFromRoutes(routes: readonly RouteDescription[]): ApprovedPolicy {
   const byKey = new Map<string, ApprovedRoute>();
   for (const route of routes) {
+    if (route.opaque === true) continue; // what it serves cannot be read, so it cannot be approved
     const key = routeKey(route.method, route.path);
     const entry = approve(route);
     const seen = byKey.get(key);

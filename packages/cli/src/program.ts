@@ -1,11 +1,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import type { RouteDescription } from '@tollgate/core';
+import type { Finding } from './finding.js';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parsePathList } from './allow-public.js';
 import { AuditInputError, messageOf } from './audit-input-error.js';
 import { auditRoutes, buildReport, type AuditTarget } from './audit-report.js';
 import { FORMATS, renderReport, type FormatName } from './formats.js';
-import { loadDescribeRoutes, type AdapterImporter } from './load-adapter.js';
+import { appAroundRouter, loadDescribeRoutes, loadProbeRoutes, type AdapterImporter } from './load-adapter.js';
+import { probeFindings, runProbe } from './probe.js';
 import { importModule, resolveApp, type ModuleImporter } from './load-module.js';
 import { parsePolicy, PolicyFileError, type ApprovedPolicy } from './policy-file.js';
 import { policyFromRoutes } from './policy-from-routes.js';
@@ -43,6 +46,7 @@ interface AuditFlags {
   policy?: string;
   writePolicy?: string | true;
   allowPublic?: string[];
+  probe?: boolean;
 }
 
 /** The default file of `--write-policy` without a value. */
@@ -97,14 +101,16 @@ async function audit(moduleArg: string, flags: AuditFlags, context: CliContext, 
   const namespace = await importModule(file, context.importTypeScript === undefined ? {} : { importTypeScript: context.importTypeScript }, moduleArg);
   const loaded = await resolveApp(namespace, flags.export, shown);
   const describeRoutes = await loadDescribeRoutes(loaded.framework, file, context.importAdapter);
-  let routes;
+  let routes: RouteDescription[];
   try {
     routes = describeRoutes(loaded.app);
   } catch (error) {
     throw new AuditInputError(`describeRoutes could not read ${shown}: ${messageOf(error)}`);
   }
 
-  const findings = auditRoutes(routes, { allowPublic: flags.allowPublic ?? [], ...(policy === undefined ? {} : { policy }) });
+  const probed = flags.probe === true ? await probe(loaded.framework, loaded.kind === 'app' ? loaded.app : await appAroundRouter(loaded.framework, loaded.app, file, context.importAdapter), file, shown, context) : undefined;
+  if (probed !== undefined) routes = probed.routes;
+  const findings = auditRoutes(routes, { allowPublic: flags.allowPublic ?? [], ...(policy === undefined ? {} : { policy }), extraFindings: probed?.findings ?? [] });
   const target: AuditTarget = { module: shown, export: flags.export, framework: loaded.framework, kind: loaded.kind };
   const report = buildReport(target, routes, findings, version);
 
@@ -122,6 +128,19 @@ async function audit(moduleArg: string, flags: AuditFlags, context: CliContext, 
 
   const failOn = flags.failOn ?? [];
   return findings.some((f) => failOn.includes(f.severity)) ? EXIT.findings : EXIT.ok;
+}
+
+/** `--probe`: the app's handlers swapped for recorders, every route asked without a token and with a CORS preflight. */
+async function probe(framework: AuditTarget['framework'], app: unknown, file: string, shown: string, context: CliContext): Promise<{ routes: RouteDescription[]; findings: Finding[] }> {
+  const probeRoutes = await loadProbeRoutes(framework, file, context.importAdapter);
+  let target;
+  try {
+    target = probeRoutes(app);
+  } catch (error) {
+    throw new AuditInputError(`probeRoutes could not instrument ${shown}: ${messageOf(error)}`);
+  }
+  const result = await runProbe(target);
+  return { routes: target.routes, findings: probeFindings(target.routes, result) };
 }
 
 /**
@@ -146,6 +165,7 @@ export function createProgram(context: CliContext, onExit: (code: number) => voi
     .option('--fail-on <severities>', 'exit 1 when a finding of these severities exists (comma list of high, medium, low, info)', argParser(parseSeverityList))
     .option('--policy <file>', 'the approved policy (tollgate.policy.json) to report drift against')
     .option('--write-policy [file]', `write today's routes as a starting policy (default ${DEFAULT_POLICY_FILE})`)
+    .option('--probe', 'also load the app with its handlers swapped for recorders, send every route a request without a token and a CORS preflight, and report what reached a handler')
     .option('--allow-public <paths>', 'paths approved as public, reported as info (comma list; exact, or a prefix ending in /*)', argParser(parsePathList))
     .addHelpText('after', '\nExit codes: 0 done, 1 a finding matched --fail-on, 2 the module, export, policy or options could not be used.')
     .action(async (moduleArg: string, flags: AuditFlags) => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import express from 'express';
 import { describeRoute, readPolicy, type PolicyDescriptor, type RouteDescription } from '@tollgate/core';
 import { authenticate, describeRoutes, preventReplay, protect, rateLimitPerToken, requireClaims, requireRoles, requireScopes } from '@tollgate/express';
-import { auditRoutes, checkDuplicateRoutes, checkRoute, isBroadScope, parsePathList, parseSeverityList, allowPublicMatcher, type RouteWithHandler } from '@tollgate/cli';
+import { auditRoutes, checkDuplicateRoutes, checkRoute, isBroadScope, parsePathList, parseSeverityList, allowPublicMatcher, policyFromRoutes, type RouteWithHandler } from '@tollgate/cli';
 
 // Never fetched: these tests only read the guards' policy descriptors.
 const auth = { issuer: 'https://id.tollgate.test/', audience: 'orders-api', jwksUri: 'http://127.0.0.1:9/jwks.json', algorithms: ['RS256' as const] };
@@ -157,5 +157,80 @@ describe('auditRoutes', () => {
     expect(parseSeverityList('high, MEDIUM,high')).toEqual(['high', 'medium']);
     expect(() => parseSeverityList('critical')).toThrow('unknown severity "critical"');
     expect(() => parseSeverityList(',')).toThrow(TypeError);
+  });
+});
+
+describe('what the report cannot vouch for', () => {
+  const handler = (_req: express.Request, res: express.Response) => { res.end(); };
+  const findingsOf = (app: express.Express) => auditRoutes(describeRoutes(app)).map((f) => `${f.severity} ${f.id} ${f.method} ${f.path}: ${f.message}`);
+
+  it('a mounted sub-app is an opaque-mount finding: high when open, medium behind authenticate; never approved by --write-policy', () => {
+    const app = express();
+    app.use('/open', express());
+    app.use('/closed', authenticate(auth), express());
+    expect(findingsOf(app)).toEqual([
+      'high opaque-mount * /open: A mounted sub-app at /open hides its routes from the report. No authenticate runs in front of it: it may answer anyone.',
+      'medium opaque-mount * /closed: A mounted sub-app at /closed hides its routes from the report. An authenticate runs in front of it, but what it serves and demands cannot be read.',
+    ]);
+    expect(policyFromRoutes(describeRoutes(app)).routes).toEqual([]);
+  });
+
+  it('a guard after the handler is high, and the route open says why', () => {
+    const app = express();
+    app.get('/admin/users', handler, authenticate(auth));
+    expect(findingsOf(app)).toEqual([
+      'high unprotected-route GET /admin/users: Its authenticate runs after its handler, which answers first: anyone can call it.',
+      'high guard-after-handler GET /admin/users: The authenticate guard(s) come after the route\'s handler, which can answer first: they are not counted.',
+    ]);
+  });
+
+  it('a guard whose pattern does not cover the route is named in the unprotected finding', () => {
+    const app = express();
+    app.all('/files/:name', authenticate(auth));
+    app.get('/files/*path', handler);
+    expect(findingsOf(app)).toEqual([
+      'high unprotected-route GET /files/*path: No authenticate provably guards every URL of this route (authenticate on /files/:name does not): anyone can call it where it does not.',
+    ]);
+  });
+
+  it('a public path of protect() that the route pattern serves is named', () => {
+    const app = express();
+    app.get('/users/:id', handler);
+    protect(app, { ...auth, public: ['/users/me'] });
+    expect(findingsOf(app)).toEqual([
+      'high unprotected-route GET /users/:id: protect() leaves /users/me public, and this route serves that URL: anyone can call it there.',
+    ]);
+  });
+
+  it('param callbacks and middleware before authenticate are medium and low', () => {
+    const app = express();
+    app.use(function requestLogger(_req, _res, next) { next(); });
+    app.param('id', (_req, _res, next) => next());
+    app.get('/users/:id', authenticate(auth), handler);
+    expect(findingsOf(app)).toEqual([
+      'medium param-before-authenticate GET /users/:id: A param callback runs before authenticate: it can answer (e.g. 404 for an unknown id) to a request without a token.',
+      'low middleware-before-authenticate GET /users/:id: requestLogger run(s) before authenticate and may answer a request without a token.',
+    ]);
+  });
+
+  it('an error handler after the guards is high, and the route open says why', () => {
+    const app = express();
+    app.use(authenticate(auth));
+    app.use(function forgive(_err: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) { next(); });
+    app.get('/orders', handler);
+    expect(findingsOf(app)).toEqual([
+      'high unprotected-route GET /orders: The error handler(s) forgive after its guards may swallow their 401 and let the request on: no authenticate is proven in front of it.',
+      'high error-handler-after-guards GET /orders: forgive may swallow the errors of the guards before it and call next(): those guards are not counted.',
+    ]);
+  });
+
+  it('a scope guard whose pattern does not cover a protected route is medium', () => {
+    const app = express();
+    app.use(authenticate(auth));
+    app.all('/files/:name', requireScopes('files:read'));
+    app.get('/files/*path', handler);
+    expect(findingsOf(app)).toEqual([
+      'medium guard-not-proven GET /files/*path: Not counted, their patterns do not provably pass every URL of this route: scopes on /files/:name.',
+    ]);
   });
 });

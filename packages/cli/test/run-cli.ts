@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runCli, type CliContext } from '@tollgate/cli';
 
@@ -36,4 +36,13 @@ export async function cli(args: readonly string[], context: Partial<CliContext> 
 /** A golden file's text. */
 export function golden(name: string): string {
   return readFileSync(new URL(`./golden/${name}`, import.meta.url), 'utf8');
+}
+
+/**
+ * The golden file `name` after writing `text` to it when `UPDATE_GOLDEN=1` (`npm run golden`,
+ * the one way goldens are regenerated: review the diff before committing it).
+ */
+export function goldenFor(name: string, text: string): string {
+  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(new URL(`./golden/${name}`, import.meta.url), text);
+  return golden(name);
 }

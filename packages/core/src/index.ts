@@ -26,9 +26,15 @@ export { parseAnomalyOptions, type AnomalyOptions, type ParsedAnomalyOptions } f
 export { MemoryAnomalyStore, type AnomalyStore, type ClientWindow, type FailureWindow, type MemoryAnomalyStoreOptions } from './monitoring/anomaly-store.js';
 export { clientKey } from './monitoring/client-address.js';
 export {
-  attachPolicy, authenticatesPath, describeRoute, joinPaths, POLICY, readPolicy,
-  type AuthenticatePolicy, type AuthLevelPolicy, type ClaimsPolicy, type PolicyDescriptor, type RateLimitPolicy, type ReplayPolicy, type RolesPolicy, type RouteDescription, type ScopesPolicy,
+  attachPolicy, authenticatesPath, describeRoute, isPassThrough, joinPaths, markPassThrough, POLICY, publicPathsServed, readPolicy,
+  type AuthenticatePolicy, type AuthLevelPolicy, type ClaimsPolicy, type PolicyDescriptor, type RateLimitPolicy, type ReplayPolicy, type RolesPolicy, type RouteConcern, type RouteDescription, type RouteFacts, type ScopesPolicy,
 } from './policy/policy.js';
+export {
+  EVERY_PATH_PATTERN, examplePath, joinPatterns, parsePattern, patternCovers, patternMayServe, patternsMayOverlap,
+  type PatternDialect, type PatternSegment, type PatternSettings, type RoutePattern,
+} from './policy/route-pattern.js';
+export { guardsInFront, type OwnGuards, type RouteEntry } from './policy/route-guards.js';
+export { handlerSlots, instrumentOnce, setHandlerSlots, swapHandlers, type HandlerSlot, type ProbeTarget, type StandIns } from './policy/probe-slots.js';
 export { assertRevocationTime, MemoryRevocationStore, StoreFullError, type RevocationStore, type RevocationSubject } from './revocation/revocation.js';
 export { isBeforeCutoff, revocationKey, revocationKeysOf, type RevocationKind } from './revocation/revocation-key.js';
 export { fingerprint } from './fingerprint.js';

@@ -1,7 +1,10 @@
-import { describeRoute, joinPaths, readPolicy, TollgateSetupError, type PolicyDescriptor, type RouteDescription } from '@tollgate/core';
+import {
+  describeRoute, EVERY_PATH_PATTERN, guardsInFront, isPassThrough, joinPaths, joinPatterns, parsePattern, readPolicy, TollgateSetupError,
+  setHandlerSlots, type HandlerSlot, type PolicyDescriptor, type RouteDescription, type RouteEntry, type RoutePattern,
+} from '@tollgate/core';
 import type { Application, Router } from 'express';
 import { METHODS } from 'node:http';
-import { isExpress4App, routerOf } from './router-stack.js';
+import { isExpress4App, isExpress4Router, routerOf } from './router-stack.js';
 
 /** A path as Express keeps it: a string, a RegExp, or (nested) arrays of them. */
 type RawPath = string | RegExp | readonly RawPath[];
@@ -26,19 +29,26 @@ interface Layer {
   keys?: readonly { name: string | number }[];
 }
 
-/** A guard from a `use()`, or from a route with no handler, that covers later routes its layer matches. */
-interface ScopedGuard {
-  policy: PolicyDescriptor;
-  layer: Layer;
-  /** The full mount path of the stack the guard sits in. */
+/** How the router a layer sits in matches paths. */
+interface StackContext {
+  /** The full mount path of the stack, as rendered and as a pattern. */
   base: string;
-  /** Lower-case method of a handler-less route guard; undefined when it runs for every method. */
-  method?: string | undefined;
+  basePattern: RoutePattern;
+  isExpress4: boolean;
+  caseSensitive: boolean;
+  strict: boolean;
+  /** Parameter names with `app.param` / `router.param` callbacks in this router, and the callbacks. */
+  params: ReadonlySet<string>;
+  paramCallbacks: Readonly<Record<string, unknown[]>>;
+  /** Param callbacks of outer routers that run when this stack's mount matched: before any guard inside it. */
+  outer: { paramsFirst: boolean; slots: readonly HandlerSlot[] };
 }
 
 const ALL_METHODS = METHODS.map((m) => m.toLowerCase());
 const EXPRESS4_END = '\\/?(?=\\/|$)';
 const EXPRESS4_PARAM = /\(\?:\\\/\(((?:[^()\\]|\\.)*)\)\)(\?)?|\(\.\*\)/g;
+/** Express 4's own first layers: they set up the request and never answer it. */
+const EXPRESS4_BUILTINS = new Set(['query', 'expressInit']);
 
 function flatten(path: RawPath): (string | RegExp)[] {
   return Array.isArray(path) ? path.flatMap((p: RawPath) => flatten(p)) : [path as string | RegExp];
@@ -80,31 +90,19 @@ function render(base: string, path: string | RegExp): string {
   return base === '/' ? path.source : `${base}${path.source}`;
 }
 
-/** True when the layer runs for every path (`use(mw)`, Express 4's `'*'`). */
-function coversAll(layer: Layer): boolean {
-  return layer.slash === true || layer.regexp?.fast_slash === true || layer.regexp?.fast_star === true;
+function hasParamWithCallback(pattern: RoutePattern, params: ReadonlySet<string>): boolean {
+  return pattern.segments.some((s) => s.kind === 'param' && params.has(s.name));
 }
 
-/** Asks the layer's own matcher, as Express would for a request to `path` (a route pattern here). */
-function layerMatches(layer: Layer, path: string): boolean {
-  if (coversAll(layer)) return true;
-  try {
-    if (layer.match !== undefined && layer.rawPath !== undefined) return layer.match(path) !== false;
-    // Express 4's Layer#match stores request state on the layer: test a copy of its regexp instead.
-    const re = layer.regexp;
-    return re !== undefined && new RegExp(re.source, re.flags.replace(/[gy]/g, '')).test(path);
-  } catch {
-    return false;
-  }
+/** A path of this stack on its own, without the mount path. */
+function ownPattern(ctx: StackContext, path: string | RegExp): RoutePattern {
+  return parsePattern(path, { dialect: ctx.isExpress4 ? 'express4' : 'path-to-regexp' });
 }
 
-function guardsFor(guards: readonly ScopedGuard[], path: string | RegExp, full: string, method: string): PolicyDescriptor[] {
-  return guards.filter((g) => {
-    if (g.method !== undefined && g.method !== method) return false;
-    // A RegExp route cannot be matched against a pattern: only guards that cover every path count.
-    if (typeof path !== 'string') return coversAll(g.layer);
-    return layerMatches(g.layer, g.base === '/' ? full : full.slice(g.base.length) || '/');
-  }).map((g) => g.policy);
+/** A path of this stack as a full pattern: `use()` layers never match strictly. */
+function fullPattern(ctx: StackContext, path: string | RegExp, isRoute: boolean): RoutePattern {
+  const own = parsePattern(path, { dialect: ctx.isExpress4 ? 'express4' : 'path-to-regexp', caseSensitive: ctx.caseSensitive, strict: isRoute && ctx.strict });
+  return joinPatterns(ctx.basePattern, own);
 }
 
 function stackOf(target: unknown): readonly Layer[] | undefined {
@@ -112,6 +110,14 @@ function stackOf(target: unknown): readonly Layer[] | undefined {
   if (router !== undefined) return router.stack as Layer[];
   // Express 4 creates its router once a route or middleware is added: until then there are no routes.
   return isExpress4App(target) ? [] : undefined;
+}
+
+function contextOf(target: unknown, base: string, basePattern: RoutePattern, isExpress4: boolean, outer: StackContext['outer'] = { paramsFirst: false, slots: [] }): StackContext {
+  const router = (routerOf(target) ?? {}) as { caseSensitive?: unknown; strict?: unknown; params?: unknown };
+  const callbacks = typeof router.params === 'object' && router.params !== null
+    ? Object.fromEntries(Object.entries(router.params as Record<string, unknown>).filter((e): e is [string, unknown[]] => Array.isArray(e[1]) && e[1].length > 0))
+    : {};
+  return { base, basePattern, isExpress4, caseSensitive: router.caseSensitive === true, strict: router.strict === true, params: new Set(Object.keys(callbacks)), paramCallbacks: callbacks, outer };
 }
 
 type RouteLayers = readonly ExpressRoute['stack'][number][];
@@ -126,40 +132,135 @@ function layersByMethod(route: ExpressRoute): [string, RouteLayers][] {
   return isEveryMethod ? [['_all', first[1]]] : entries;
 }
 
-function describeRouteLayer(layer: Layer, route: ExpressRoute, base: string, guards: ScopedGuard[], out: RouteDescription[]): void {
-  const later: ScopedGuard[] = [];
-  for (const [key, layers] of layersByMethod(route)) {
-    const own = layers.map((l) => readPolicy(l.handle)).filter((p): p is PolicyDescriptor => p !== undefined);
-    if (own.length === layers.length) {
-      // Only guards, no handler: `app.all('/api/*', authenticate(...))` guards the routes after it.
-      for (const policy of own) later.push({ policy, layer, base, method: key === '_all' ? undefined : key });
-      continue;
+/** The part of a route's stack that runs first and is all Tollgate guards, and the guards after it. */
+function splitAtHandler(handles: readonly unknown[]): { leading: PolicyDescriptor[]; late: PolicyDescriptor[]; hasHandler: boolean; recoveredBy: string[] } {
+  const leading: PolicyDescriptor[] = [];
+  const recoveredBy: string[] = [];
+  let i = 0;
+  for (; i < handles.length; i++) {
+    const handle = handles[i];
+    const policy = readPolicy(handle);
+    if (policy !== undefined) leading.push(policy);
+    // An error handler is skipped on the way in, but may swallow a guard's error and call next().
+    else if (isErrorHandler(handle)) {
+      recoveredBy.push(nameOf(handle));
+      leading.length = 0;
     }
-    for (const path of flatten(route.path)) {
-      const full = render(base, path);
-      out.push(describeRoute(key === '_all' ? 'all' : key, full, [...guardsFor(guards, path, full, key), ...own], layers[layers.length - 1]?.handle));
-    }
+    else break;
   }
-  guards.push(...later);
+  const late = handles.slice(i).map((h) => readPolicy(h)).filter((p): p is PolicyDescriptor => p !== undefined);
+  return { leading, late, hasHandler: i < handles.length, recoveredBy };
 }
 
-function walk(stack: readonly Layer[], base: string, inherited: readonly ScopedGuard[], out: RouteDescription[]): void {
-  const guards = [...inherited];
+/** A function Express calls only with an error (four parameters), unless Tollgate marks it as one that never resumes. */
+function isErrorHandler(handle: unknown): boolean {
+  return typeof handle === 'function' && handle.length === 4 && !isPassThrough(handle);
+}
+
+function nameOf(handle: unknown): string {
+  return typeof handle === 'function' && handle.name !== '' ? handle.name : '<anonymous>';
+}
+
+function describeRouteLayer(route: ExpressRoute, ctx: StackContext, entries: RouteEntry[], out: RouteDescription[]): void {
+  const later: RouteEntry[] = [];
+  for (const [key, layers] of layersByMethod(route)) {
+    const method = key === '_all' ? undefined : key;
+    const { leading, late, hasHandler, recoveredBy } = splitAtHandler(layers.map((l) => l.handle));
+    for (const path of flatten(route.path)) {
+      const full = render(ctx.base, path);
+      const pattern = fullPattern(ctx, path, true);
+      const paramsFirst = ctx.outer.paramsFirst || hasParamWithCallback(ownPattern(ctx, path), ctx.params);
+      if (!hasHandler) {
+        // Only guards, no handler: `app.all('/api/*', authenticate(...))` guards the routes after it.
+        if (recoveredBy.length > 0) continue; // an error handler among them may undo them
+        for (const policy of leading) later.push({ type: 'guard', policy, scope: pattern, path: full, prefix: false, method, paramsFirst });
+        continue;
+      }
+      const front = guardsInFront(entries, pattern, key, { policies: leading, paramsFirst, recoveredBy });
+      if (late.length > 0) front.concerns.unshift({ kind: 'guard-after-handler', subjects: [...new Set(late.map((p) => p.kind))] });
+      const described = describeRoute(key === '_all' ? 'all' : key, full, front.policies, { handler: layers[layers.length - 1]?.handle, pattern, concerns: front.concerns });
+      // `all` stands for one layer per method (Express's `app.all`): every one of them is the route's.
+      setHandlerSlots(described, [...routeSlots(key === '_all' ? route.stack : layers), ...paramSlots(ownPattern(ctx, path), ctx), ...ctx.outer.slots]);
+      out.push(described);
+    }
+  }
+  entries.push(...later);
+}
+
+/** The route's own functions that are not guards: what the probe swaps for recorders. */
+function routeSlots(layers: RouteLayers): HandlerSlot[] {
+  return layers.filter((l) => readPolicy(l.handle) === undefined)
+    .map((l) => ({ holder: l, key: 'handle', role: typeof l.handle === 'function' && l.handle.length === 4 ? 'error-pass-through' : 'handler' }));
+}
+
+/** The param callbacks of the route's router for the parameters of its path. */
+function paramSlots(pattern: RoutePattern, ctx: StackContext): HandlerSlot[] {
+  const names = new Set(pattern.segments.flatMap((s) => (s.kind === 'param' ? [s.name] : [])));
+  return [...names].flatMap((name) => (ctx.paramCallbacks[name] ?? []).map((_fn, key): HandlerSlot => ({ holder: ctx.paramCallbacks[name]!, key, role: 'pass-through' })));
+}
+
+/** `app.use('/admin', adminApp)`: Express wraps the sub-app in a function it names `mounted_app`. */
+function isMountedApp(handle: unknown): boolean {
+  return typeof handle === 'function' && handle.name === 'mounted_app';
+}
+
+/** The entry of a sub-app whose routes cannot be read: guarded only by `use()` guards over its whole mount path. */
+function describeOpaque(layer: Layer, full: string, pattern: RoutePattern, entries: readonly RouteEntry[], out: RouteDescription[]): void {
+  // A route-level guard matches whole paths, never everything under the mount.
+  const prefixEntries = entries.filter((e) => e.type !== 'guard' || e.prefix);
+  const front = guardsInFront(prefixEntries, pattern, '*', { policies: [], paramsFirst: false });
+  const described = describeRoute('*', full, front.policies, { handler: layer.handle, pattern, concerns: front.concerns, opaque: true });
+  setHandlerSlots(described, [{ holder: layer, key: 'handle', role: 'handler' }]);
+  out.push(described);
+}
+
+/** A middleware that is neither a guard nor a router: what it does cannot be read, so it may answer. */
+function isOpaqueMiddleware(layer: Layer, ctx: StackContext): boolean {
+  const handle = layer.handle;
+  if (typeof handle !== 'function' || handle.length === 4) return false;
+  return !(ctx.isExpress4 && ctx.base === '/' && EXPRESS4_BUILTINS.has(handle.name));
+}
+
+function walk(stack: readonly Layer[], ctx: StackContext, inherited: readonly RouteEntry[], out: RouteDescription[]): void {
+  const entries = [...inherited];
   for (const layer of stack) {
+    if (layer.route !== undefined) {
+      describeRouteLayer(layer.route, ctx, entries, out);
+      continue;
+    }
     const policy = readPolicy(layer.handle);
-    const nested = layer.route === undefined && policy === undefined ? stackOf(layer.handle) : undefined;
-    if (layer.route !== undefined) describeRouteLayer(layer, layer.route, base, guards, out);
-    else if (policy !== undefined) guards.push({ policy, layer, base });
-    else if (nested !== undefined) for (const mount of mountPaths(layer)) walk(nested, render(base, mount), guards, out);
+    const nested = policy === undefined ? stackOf(layer.handle) : undefined;
+    for (const mount of mountPaths(layer)) {
+      const scope = fullPattern(ctx, mount, false);
+      const full = render(ctx.base, mount);
+      if (policy !== undefined) {
+        const paramsFirst = ctx.outer.paramsFirst || hasParamWithCallback(ownPattern(ctx, mount), ctx.params);
+        entries.push({ type: 'guard', policy, scope, path: full, prefix: true, paramsFirst });
+      } else if (nested !== undefined) {
+        const own = ownPattern(ctx, mount);
+        const outer = { paramsFirst: ctx.outer.paramsFirst || hasParamWithCallback(own, ctx.params), slots: [...ctx.outer.slots, ...paramSlots(own, ctx)] };
+        walk(nested, contextOf(layer.handle, full, scope, ctx.isExpress4, outer), entries, out);
+      } else if (isMountedApp(layer.handle)) {
+        describeOpaque(layer, full, scope, entries, out);
+        entries.push({ type: 'middleware', name: 'mounted_app', scope });
+      } else if (isErrorHandler(layer.handle)) {
+        entries.push({ type: 'recovery', name: nameOf(layer.handle), scope });
+      } else if (isOpaqueMiddleware(layer, ctx)) {
+        entries.push({ type: 'middleware', name: nameOf(layer.handle), scope });
+      }
+    }
   }
 }
 
 /**
  * Lists every route of an Express 4 or 5 app (or Router) with the Tollgate guards in front of it:
  * one entry per path and method, in registration order, with the full mounted path. Guards come
- * from `use()` before the route (scoped by their mount path), from nested routers, and from the
- * route's own middleware. A route with no `authenticate` in front has `protected: false`.
- * Routes of mounted sub-apps (`app.use(subApp)`) are not reachable from the parent and are not listed.
+ * from `use()` before the route, from nested routers, and from the route's own middleware up to
+ * its first function that is not a guard. A guard counts only when its pattern provably passes
+ * every URL the route serves (compared segment by segment, with the routers' case and strict
+ * settings); a route with no such `authenticate` has `protected: false`. What cannot be vouched
+ * for is listed in `concerns`. A mounted sub-app (`app.use('/admin', adminApp)`), whose routes
+ * cannot be read from the parent, is one entry `{ method: '*', path: '/admin', opaque: true }`.
  *
  * @example
  * for (const r of describeRoutes(app)) if (!r.protected) console.warn(`${r.method} ${r.path} is public`);
@@ -168,6 +269,6 @@ export function describeRoutes(app: Application | Router): RouteDescription[] {
   const stack = stackOf(app);
   if (stack === undefined) throw new TollgateSetupError('ERR_TOLLGATE_INVALID_OPTION', 'describeRoutes expects an Express app or Router');
   const out: RouteDescription[] = [];
-  walk(stack, '/', [], out);
+  walk(stack, contextOf(app, '/', EVERY_PATH_PATTERN, isExpress4App(app) || isExpress4Router(app)), [], out);
   return out;
 }

@@ -2,6 +2,7 @@ export { authenticate } from './authenticate.js';
 export { preventReplay, requireAuthLevel, requireClaims, requireRoles, requireScopes } from './guards.js';
 export { errorHandler } from './error-handler.js';
 export { describeRoutes } from './describe-routes.js';
+export { probeRoutes } from './probe-routes.js';
 export { toTollgateRequest } from './request.js';
 export { protect, type ExpressProtectOptions } from './protect.js';
 export { rateLimitPerToken } from './rate-limit.js';

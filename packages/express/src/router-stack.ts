@@ -22,6 +22,11 @@ export function isExpress4App(target: unknown): target is RouterHost & { lazyrou
   return isHost(target) && typeof target.lazyrouter === 'function';
 }
 
+/** True for an Express 4 Router (it processes params through its own `process_params`). */
+export function isExpress4Router(target: unknown): boolean {
+  return isHost(target) && typeof (target as { process_params?: unknown }).process_params === 'function';
+}
+
 /**
  * The router whose `stack` holds the layers of an Express 4 or 5 app, or a Router itself.
  * Undefined for anything else, and for an Express 4 app before its router exists: the caller

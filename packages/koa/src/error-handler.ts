@@ -1,4 +1,4 @@
-import { problemBody, type TollgateError } from '@tollgate/core';
+import { markPassThrough, problemBody, type TollgateError } from '@tollgate/core';
 import type { Context, Middleware, Next } from 'koa';
 
 /**
@@ -7,7 +7,7 @@ import type { Context, Middleware, Next } from 'koa';
  * rethrown to the app's own handler.
  */
 export function errorHandler(): Middleware {
-  return async function tollgateErrorHandler(ctx: Context, next: Next): Promise<void> {
+  return markPassThrough(async function tollgateErrorHandler(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
     } catch (error) {
@@ -19,5 +19,5 @@ export function errorHandler(): Middleware {
       ctx.type = 'application/problem+json';
       ctx.body = JSON.stringify(body);
     }
-  };
+  });
 }

@@ -33,7 +33,8 @@ describe.each([
     root.get('/me', authenticate(idp.authenticateOptions()), requireScopes('profile'), ok);
     app.use(root.routes()).use(root.allowedMethods());
 
-    const v1 = new Router({ prefix: '/v1' });
+    // sensitive: a router.use() guard under a prefix is a case-sensitive regular expression (see below).
+    const v1 = new Router({ prefix: '/v1', sensitive: true });
     v1.get('/status', ok); // before the router-level authenticate: stays open
     v1.use(authenticate(idp.authenticateOptions()));
     v1.get('/orders', requireScopes('orders:read'), ok);
@@ -41,7 +42,7 @@ describe.each([
     v1.use('/reports', requireScopes('reports:read')); // only what sits under /v1/reports
     v1.get('/reports/daily', ok);
     v1.get('/invoices', ok);
-    const admin = new Router();
+    const admin = new Router({ sensitive: true });
     admin.use(requireRoles('admin'));
     admin.get('/users', ok);
     admin.delete('/users/:id', requireScopes('users:write'), ok);
@@ -102,7 +103,7 @@ describe.each([
   });
 
   it('describes a router given directly, prefix included', () => {
-    const router = new Router({ prefix: '/api' });
+    const router = new Router({ prefix: '/api', sensitive: true });
     router.use(authenticate(idp.authenticateOptions()));
     router.get('/orders', requireScopes(['orders:read', 'orders:list'], { match: 'any' }), ok);
     router.put('/orders/:id', ok);

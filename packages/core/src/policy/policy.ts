@@ -1,3 +1,5 @@
+import { parsePattern, patternMayServe, type RoutePattern } from './route-pattern.js';
+
 /** What an `authenticate` middleware enforces. */
 export interface AuthenticatePolicy {
   kind: 'authenticate';
@@ -86,6 +88,20 @@ export function attachPolicy<F extends object>(middleware: F, descriptor: Policy
   return middleware;
 }
 
+/** Marks Tollgate's own middleware that never answers a request on its own (error renderers). */
+const PASS_THROUGH = Symbol.for('tollgate.pass-through');
+
+/** Marks `middleware` as one that never answers on its own, so the route report need not list it. */
+export function markPassThrough<F extends object>(middleware: F): F {
+  Object.defineProperty(middleware, PASS_THROUGH, { value: true, enumerable: false });
+  return middleware;
+}
+
+/** True for a middleware marked with {@link markPassThrough}. */
+export function isPassThrough(middleware: unknown): boolean {
+  return (typeof middleware === 'function' || (typeof middleware === 'object' && middleware !== null)) && (middleware as { [PASS_THROUGH]?: unknown })[PASS_THROUGH] === true;
+}
+
 /** The descriptor a middleware carries, if it is a Tollgate middleware. */
 export function readPolicy(middleware: unknown): PolicyDescriptor | undefined {
   if (typeof middleware !== 'function' && (typeof middleware !== 'object' || middleware === null)) return undefined;
@@ -112,6 +128,42 @@ export interface RouteDescription {
    * reports leave it out): one handler listed under two paths is one route reachable twice.
    */
   readonly handler?: unknown;
+  /**
+   * A mounted sub-app or mount middleware whose routes cannot be read: the entry stands for
+   * every route under `path` (`method` is `*`). Absent on ordinary routes.
+   */
+  opaque?: true;
+  /** The function name of an opaque entry, when its path cannot be read either. */
+  name?: string;
+  /** What the report could not vouch for on this route. Absent when there is nothing. */
+  concerns?: readonly RouteConcern[];
+  /** The parsed path (non-enumerable): what the probe builds its request from. */
+  readonly pattern?: RoutePattern;
+}
+
+/**
+ * Something in front of a route that the route report cannot vouch for:
+ * - `guard-after-handler`: a Tollgate guard placed after a function that can answer first; it does not count.
+ * - `guard-not-proven`: a guard whose pattern does not provably pass every URL of the route; it does not count.
+ * - `public-path-served`: `protect()` leaves a public path open that this route's pattern serves.
+ * - `param-before-authenticate`: a param callback runs before any `authenticate` (it can answer, e.g. 404, first).
+ * - `middleware-before-authenticate`: a middleware that is not a Tollgate guard runs before `authenticate` and may answer first.
+ * - `error-handler-after-guards`: an error handler (Express) after guards may swallow their error and let the request on; the guards before it do not count.
+ */
+export interface RouteConcern {
+  kind: 'guard-after-handler' | 'guard-not-proven' | 'public-path-served' | 'param-before-authenticate' | 'middleware-before-authenticate' | 'error-handler-after-guards';
+  /** What it concerns: guard kinds, function names, the public path or the guard's pattern. */
+  subjects: readonly string[];
+}
+
+/** What an adapter knows about a route beyond its guards. */
+export interface RouteFacts {
+  /** The function that answers the route. */
+  handler?: unknown;
+  /** The parsed full path; without it the path is read as a path-to-regexp 8 pattern. */
+  pattern?: RoutePattern;
+  concerns?: readonly RouteConcern[];
+  opaque?: boolean;
 }
 
 /**
@@ -137,11 +189,21 @@ export function authenticatesPath(policy: AuthenticatePolicy, path: string): boo
   return policy.publicPaths === undefined || !isPublicPath(path, policy.publicPaths);
 }
 
+/** The public paths of a default-deny `authenticate` that a route with this pattern may serve. */
+export function publicPathsServed(policy: AuthenticatePolicy, pattern: RoutePattern): string[] {
+  return (policy.publicPaths ?? []).filter((p) => patternMayServe(pattern, p));
+}
+
 /**
  * Builds a route's entry from the guards in front of it, in the order they run. A default-deny
- * `authenticate` whose public paths cover the route does not count as protecting it.
+ * `authenticate` counts only if none of its public paths can reach the route's pattern: a
+ * public `/users/me` opens `/users/:id` for that URL.
  */
-export function describeRoute(method: string, path: string, policies: readonly PolicyDescriptor[], handler?: unknown): RouteDescription {
+export function describeRoute(method: string, path: string, policies: readonly PolicyDescriptor[], facts: RouteFacts = {}): RouteDescription {
+  const pattern = facts.pattern ?? parsePattern(path, { dialect: 'path-to-regexp' });
+  // An opaque entry serves its path and anything below it.
+  const served = facts.opaque === true ? { ...pattern, segments: [...pattern.segments, { kind: 'rest' as const, mayBeEmpty: true }] } : pattern;
+  const concerns = [...(facts.concerns ?? [])];
   const scopes: string[] = [];
   const roles: string[] = [];
   const rateLimit: RateLimitPolicy[] = [];
@@ -149,7 +211,12 @@ export function describeRoute(method: string, path: string, policies: readonly P
   let replayProtected = false;
   for (const p of policies) {
     switch (p.kind) {
-      case 'authenticate': if (authenticatesPath(p, path)) isProtected = true; break;
+      case 'authenticate': {
+        const open = publicPathsServed(p, served);
+        if (open.length === 0) isProtected = true;
+        else concerns.push({ kind: 'public-path-served', subjects: open });
+        break;
+      }
       case 'scopes': for (const s of p.scopes) if (!scopes.includes(s)) scopes.push(s); break;
       case 'roles': for (const r of p.roles) if (!roles.includes(r)) roles.push(r); break;
       case 'replay': replayProtected = true; break;
@@ -158,7 +225,10 @@ export function describeRoute(method: string, path: string, policies: readonly P
     }
   }
   const route: RouteDescription = { method: method.toUpperCase(), path, protected: isProtected, scopes, roles, replayProtected, rateLimit, policies: [...policies] };
-  if (handler !== undefined) Object.defineProperty(route, 'handler', { value: handler, enumerable: false });
+  if (facts.opaque === true) route.opaque = true;
+  if (concerns.length > 0) route.concerns = concerns;
+  if (facts.handler !== undefined) Object.defineProperty(route, 'handler', { value: facts.handler, enumerable: false });
+  Object.defineProperty(route, 'pattern', { value: pattern, enumerable: false });
   return route;
 }
 

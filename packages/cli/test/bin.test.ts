@@ -49,6 +49,17 @@ describe('the built tollgate binary', () => {
     expect(run).toEqual({ code: 0, stdout: golden('example-koa-app.json'), stderr: '' });
   });
 
+  it('probes a TypeScript router through tsx and the adapters\' builds, and finds the holes fixture\'s Koa case hole by request', async () => {
+    const router = await tollgate('audit', `${FIXTURES}/koa-router.ts`, '--probe', '--format', 'json');
+    expect(router).toMatchObject({ code: 0, stderr: '' });
+    expect((JSON.parse(router.stdout) as { findings: unknown[] }).findings).toEqual([]);
+    const holes = await tollgate('audit', `${FIXTURES}/koa-holes.mjs`, '--probe', '--format', 'json');
+    expect(holes).toMatchObject({ code: 0, stderr: '' });
+    const findings = (JSON.parse(holes.stdout) as { findings: { id: string; path: string; message: string }[] }).findings;
+    expect(findings.filter((f) => f.id === 'probe-reached-protected')).toEqual([]);
+    expect(findings).toContainEqual(expect.objectContaining({ id: 'probe-reached-open', path: '/api/items', message: expect.stringContaining('GET /API/ITEMS') }));
+  });
+
   it('reads revoke --token - from its real stdin, and refuses more than a token\'s worth of it', async () => {
     const empty = await spawnNode([BIN, 'revoke', '--redis', 'redis://127.0.0.1:1', '--token', '-'], '\n');
     expect(empty).toEqual({ code: 2, stdout: '', stderr: 'tollgate: --token -: standard input holds no token\n' });

@@ -174,33 +174,10 @@ export const TARGETS = [
     id: 'jose-express', label: 'raw jose + Express (createRemoteJWKSet + jwtVerify + scope check)', framework: 'express',
     build: (ctx) => rawJoseServer(ctx, { cached: false }),
   },
-  // Two yardsticks, not products: where the cost of a cached verify and of the limiter lies.
+  // A yardstick, not a product: the least a cached verify can cost in Express.
   {
     id: 'floor-express-cached', label: 'yardstick: hand-written cached jose middleware, one layer (unbounded Map + scope check)', framework: 'express',
     build: (ctx) => rawJoseServer(ctx, { cached: true }),
-  },
-  {
-    id: 'floor-express-core-limit', label: 'yardstick: Tollgate authenticate + requireScopes + core limiter in a plain middleware (no express-rate-limit)', framework: 'express', rateLimited: true,
-    async build(ctx) {
-      const [{ authenticate, requireScopes }, { createRateLimiter }] = await Promise.all([import('@tollgate/express'), import('@tollgate/core')]);
-      const limiter = createRateLimiter({ limit: RATE_LIMIT, windowMs: WINDOW_MS });
-      function coreLimit(req, res, next) {
-        const allow = ({ headers }) => {
-          for (const name in headers) res.append(name, headers[name]);
-          next();
-        };
-        let decision;
-        try {
-          decision = limiter.attempt(req.auth);
-        } catch (error) {
-          next(error);
-          return;
-        }
-        if (decision instanceof Promise) decision.then(allow, next);
-        else allow(decision);
-      }
-      return expressServer(authenticate(tollgateOptions(ctx.issuers.RS256)), requireScopes(SCOPE), coreLimit);
-    },
   },
   {
     id: 'peer-oauth2-bearer', label: 'express-oauth2-jwt-bearer: auth + requiredScopes', framework: 'express',

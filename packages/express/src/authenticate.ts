@@ -2,11 +2,14 @@ import { attachPolicy, createAuthenticator, type AuthContext, type AuthenticateO
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import './augment.js';
 import { toTollgateRequest } from './request.js';
+import { requestSlot } from './request-slot.js';
+
+const setAuth = requestSlot<AuthContext>('auth');
 
 /** The Express side of an authenticator, shared by `authenticate` and `protect`. */
 export function authenticateHandler(authenticator: Authenticator, policy: PolicyDescriptor, passes: (req: TollgateRequest) => boolean): RequestHandler {
   function accept(req: Request, res: Response, next: NextFunction, auth: AuthContext): void {
-    req.auth = auth;
+    setAuth(req, auth);
     const headers = authenticator.responseHeaders();
     if (headers !== undefined) res.set(headers);
     next();

@@ -2,6 +2,9 @@ import { attachPolicy, createRateLimiter, isTollgateError, type RateLimitDecisio
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import './augment.js';
 import { toTollgateRequest } from './request.js';
+import { requestSlot } from './request-slot.js';
+
+const setRateLimit = requestSlot<RateLimitInfo>('rateLimit');
 
 /**
  * Adds each header as Express's `res.append` does (after any value already set, e.g. by another
@@ -34,7 +37,7 @@ export function rateLimitPerToken(options: RateLimitOptions): RequestHandler {
   const limiter = createRateLimiter(options);
   function allow(req: Request, res: Response, next: NextFunction, decision: RateLimitDecision): void {
     appendHeaders(res, decision.headers);
-    if (decision.info !== undefined) (req as Request & { rateLimit?: RateLimitInfo }).rateLimit = decision.info;
+    if (decision.info !== undefined) setRateLimit(req, decision.info);
     next();
   }
   function refuse(res: Response, next: NextFunction, error: unknown): void {

@@ -15,12 +15,14 @@ function sharedRequestPrototype(first: object): object | undefined {
   return undefined;
 }
 
-type Locals = Record<symbol, unknown>;
+// Every slot's values of one request, in one record: one WeakMap entry per request, however many
+// slots it fills. Keyed by the request object itself, so nothing outlives or crosses requests.
+const records = new WeakMap<object, Record<string, unknown>>();
 
-/** Express's per-request `res.locals` (a dictionary, so adding a key to it is cheap), when there is one. */
-function localsOf(req: object): Locals | undefined {
-  const locals = (req as { res?: { locals?: unknown } }).res?.locals;
-  return typeof locals === 'object' && locals !== null ? (locals as Locals) : undefined;
+function write(req: object, name: string, value: unknown): void {
+  let record = records.get(req);
+  if (record === undefined) records.set(req, (record = Object.create(null) as Record<string, unknown>));
+  record[name] = value;
 }
 
 /**
@@ -30,31 +32,22 @@ function localsOf(req: object): Locals | undefined {
  * shares no hidden-class transitions from an object whose prototype was swapped, so each property
  * added to it afterwards builds a fresh hidden class: several µs per property per request, more
  * than the rest of a cached request. Here `req[name]` is an accessor on Express's shared request
- * prototype (`express.request`, which Express documents for extension; defined once, on first use),
- * and the value is kept under a private, non-enumerable symbol in the request's `res.locals` (a
- * dictionary Express makes per request), or in a WeakMap when there is none. It reads and writes as
- * before, for Tollgate and for anything else that sets it; it is no longer an own property of `req`.
- * A request that is not an Express one gets a plain own property.
+ * prototype (`express.request`, which Express documents for extension; defined once, on first
+ * use), and the value lives in a WeakMap keyed by the request. It reads and writes as before, for
+ * Tollgate and for anything else that sets it; it is no longer an own property of `req`. A request
+ * that is not an Express one gets a plain own property.
  */
 export function requestSlot<T>(name: string): RequestSlot<T> {
-  const key = Symbol(`tollgate.${name}`);
-  const values = new WeakMap<object, T>();
   const accessor: PropertyDescriptor = {
     configurable: true,
     enumerable: false,
     get(this: object): T | undefined {
-      const locals = localsOf(this);
-      return locals !== undefined && key in locals ? (locals[key] as T) : values.get(this);
+      return records.get(this)?.[name] as T | undefined;
     },
     set(this: object, value: T) {
-      write(this, value);
+      write(this, name, value);
     },
   };
-  function write(req: object, value: T): void {
-    const locals = localsOf(req);
-    if (locals === undefined) values.set(req, value);
-    else locals[key] = value;
-  }
 
   // Request prototype -> whether this slot's accessor is on its chain. Nearly every request has the
   // prototype of the one before, so that answer is kept at hand.
@@ -81,7 +74,7 @@ export function requestSlot<T>(name: string): RequestSlot<T> {
       last = proto;
     }
     // An own property (set before the accessor existed) would shadow it: then, and off Express, a plain write.
-    if (lastIsReady && !Object.hasOwn(req, name)) write(req, value);
+    if (lastIsReady && !Object.hasOwn(req, name)) write(req, name, value);
     else (req as unknown as Record<string, T>)[name] = value;
   };
 }

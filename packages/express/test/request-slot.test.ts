@@ -49,6 +49,19 @@ describe.each([
     expect((await agent.get('/r').set('Authorization', `Bearer ${await idp.mint({ sub: 'bob' })}`)).body).toEqual({ subject: 'bob' });
   });
 
+  it('keeps req.auth when a later middleware replaces res.locals', async () => {
+    const app = express();
+    app.get('/r', authenticate(idp.authenticateOptions()), (_req: Request, res: Response, next: NextFunction) => {
+      res.locals = { page: 'orders' };
+      next();
+    }, requireScopes('orders:read'), (req: Request, res: Response) => {
+      res.json({ subject: req.auth?.subject, locals: res.locals });
+    });
+    const response = await request(app).get('/r').set('Authorization', await bearer());
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ subject: 'alice', locals: { page: 'orders' } });
+  });
+
   it('shows the context set in a mounted sub-app to the parent app afterwards, and lets other middleware replace it', async () => {
     const sub = express();
     sub.use(authenticate(idp.authenticateOptions()));

@@ -35,7 +35,8 @@ export function authenticateHandler(authenticator: Authenticator, policy: Policy
 }
 
 /**
- * Extracts and verifies the access token (RFC 6750, on `jose`) and sets `req.auth`.
+ * Extracts and verifies the access token (RFC 6750, on `jose`) and sets `req.auth` (an accessor
+ * on Express's request prototype, read and written as usual, not an own property of `req`).
  * Failures go to `next(err)` as a `TollgateError` carrying `status` and `headers`, which
  * Express's own final handler honours. Options are validated here, at setup.
  *

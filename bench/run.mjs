@@ -1,15 +1,19 @@
 // `npm run bench`: every row of targets.mjs in its own server process on a free loopback port,
 // checked (a valid token passes, a forged one does not), warmed up, then driven by autocannon in
-// interleaved rounds (A B C, then C B A, …). Prints a Markdown table of medians; raw numbers go to
-// bench/results/<timestamp>.json. Knobs: see bench/README.md.
-import { benchConfig, machine, redactUrl } from './lib/config.mjs';
+// interleaved rounds (A B C, then C B A, …), then `bench:chain` in process. Prints a Markdown table
+// of medians with CPU µs per request, flags a run whose bare rows spread more than 10 % across
+// rounds, and the verdict on every target; raw numbers go to bench/results/<timestamp>.json.
+// Knobs: see bench/README.md.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { benchConfig, machine, MAX_BARE_SPREAD, MIN_ROUNDS, redactUrl } from './lib/config.mjs';
 import { startServer } from './lib/child.mjs';
 import { get } from './lib/http.mjs';
 import { checkTokens, mintPool, startIssuers } from './lib/issuers.mjs';
 import { drive } from './lib/load.mjs';
 import { writeResults } from './lib/results.mjs';
 import { fmt, markdownTable, median, serpentine, timestamp } from './lib/stats.mjs';
-import { bareOf, METRICS_ROUTE, ROUTE, TARGETS } from './targets.mjs';
+import { bareOf, GOALS, METRICS_ROUTE, ROUTE, TARGETS } from './targets.mjs';
 
 const config = benchConfig();
 const stamp = timestamp();
@@ -74,9 +78,10 @@ const monitor = targets.some((t) => t.redis) ? await redisMonitor() : undefined;
 const rows = new Map(); // id -> { target, status, reason, rounds: [] }
 for (const target of targets) rows.set(target.id, { target, status: 'pending', reason: undefined, rounds: [], checks: [] });
 
-/** The credentials a row is driven with: its own API keys when its server made them, else the JWT pool. */
-function poolOf(target) {
-  return servers.get(target.id)?.tokens ?? pools[target.alg ?? 'RS256'];
+/** The credentials a row is driven with: its own API keys when its server made them, else its algorithm's JWT pool; `oneToken` rows get the first one alone. */
+function tokensOf(target) {
+  const pool = servers.get(target.id)?.tokens ?? pools[target.alg ?? 'RS256'];
+  return target.oneToken ? [pool[0]] : pool;
 }
 
 async function singleUseTokens(target, count) {
@@ -93,7 +98,7 @@ async function preflight(target, port) {
     checks.push({ name, expected: status, got: res.status, ok });
     return ok;
   };
-  const valid = target.singleUse ? (await singleUseTokens(target, 1))[0] : poolOf(target)[0];
+  const valid = target.singleUse ? (await singleUseTokens(target, 1))[0] : tokensOf(target)[0];
   await expect('valid token', bearer(valid), 200, target.rateLimited && !target.bare ? (res) => res.headers.ratelimit !== undefined || res.headers['ratelimit-policy'] !== undefined : undefined);
   if (!target.bare) {
     await expect('no token', {}, 401);
@@ -152,12 +157,12 @@ async function warm(target, seconds) {
     if (!estimate.has(target.id)) estimate.set(target.id, result.rps);
     return;
   }
-  await drive(server.port, { tokens: poolOf(target), connections: config.connections, duration: seconds });
+  await drive(server.port, { tokens: tokensOf(target), connections: config.connections, duration: seconds });
 }
 
 async function measure(target) {
   const server = servers.get(target.id);
-  let tokens = poolOf(target);
+  let tokens = tokensOf(target);
   let amount;
   if (target.singleUse) {
     amount = Math.min(config.singleUseMax, Math.max(1000, Math.ceil((estimate.get(target.id) ?? 2000) * config.duration * 1.1)));
@@ -218,6 +223,12 @@ function ratio(id, otherId) {
   return median(a.rounds.map((r, i) => (b.rounds[i] === undefined ? NaN : r.rps / b.rounds[i].rps)));
 }
 
+/** (max − min) / median of one row's req/s across rounds. */
+function spread(values) {
+  const mid = median(values);
+  return mid === undefined || values.length < 2 ? undefined : (Math.max(...values) - Math.min(...values)) / mid;
+}
+
 function summary(row) {
   const r = row.rounds;
   const bare = bareOf(row.target);
@@ -230,6 +241,7 @@ function summary(row) {
     redisPerRequest: row.target.redis ? median(r.map((x) => x.redisPerRequest)) : undefined,
     vsBare: row.target.bare ? 1 : ratio(row.target.id, bare.id),
     failures: r.reduce((n, x) => n + x.non2xx + x.errors + x.timeouts, 0),
+    spread: spread(r.map((x) => x.rps)),
   };
 }
 
@@ -245,6 +257,8 @@ for (const row of rows.values()) {
   const notes = [];
   if (t.singleUse) notes.push(`${fmt(median(row.rounds.map((x) => x.singleUseTokens)))} single-use tokens per round, every request verified`);
   else if (!t.bare) notes.push(`pool ${fmt(config.pool)} ${t.apiKeys ? 'API keys' : 'tokens'}`);
+  if (t.oneToken) notes.push('one token repeated');
+  if (t.bare && s.spread !== undefined) notes.push(`spread ${fmt(s.spread * 100)} % across rounds${s.spread > MAX_BARE_SPREAD ? ' ⚠' : ''}`);
   if (s.failures > 0) notes.push(`⚠ ${s.failures} non-2xx/errors`);
   tableRows.push([
     t.label, fmt(s.rps), t.bare ? '1.00' : fmt(s.vsBare, 2), fmt(s.p50, 1), fmt(s.p99, 1), fmt(s.cpuPercent), fmt(s.cpuUsPerRequest),
@@ -255,40 +269,60 @@ for (const row of rows.values()) {
 const m = machine();
 const heading = `Medians of ${config.rounds} interleaved rounds, ${config.duration} s each after a ${config.warmup} s warm-up, ${config.connections} connections, `
   + `token pool ${fmt(config.pool)} (rotated per request; cache max 1000); ${m.cpu}, ${m.cores} cores, Node ${m.node}. `
-  + '× bare = req/s over the bare framework\'s in the same round. CPU = the server process (100 % = one core), CPU µs/req = its CPU time per request answered; '
+  + '× bare = req/s over the bare framework\'s in the same round. CPU = the server process (100 % = one core), CPU µs/req = its CPU time per request answered '
+  + `(the steadier number when the machine is shared); a run whose bare rows' req/s spread more than ${MAX_BARE_SPREAD * 100} % across rounds is flagged; `
   + 'autocannon runs on the same machine and takes about one core of the two.';
 const table = markdownTable(['row', 'req/s', '× bare', 'p50 ms', 'p99 ms', 'CPU %', 'CPU µs/req', 'Redis cmds/req', 'notes'], tableRows, ['', 'r', 'r', 'r', 'r', 'r', 'r', 'r', '']);
 
-const goals = [
-  ['Express full stack ≥ 0.80× bare Express', ratio('tg-express-full', 'express-bare'), 0.8],
-  ['Express full stack ≥ 1.3× express-oauth2-jwt-bearer', ratio('tg-express-full', 'peer-oauth2-bearer'), 1.3],
-  ['Express full stack ≥ 2.5× express-jwt stack', ratio('tg-express-full', 'peer-express-jwt'), 2.5],
-  ['Express full stack, cache off ≥ 0.95× raw jose + Express', ratio('tg-express-full-nocache', 'jose-express'), 0.95],
-  ['(like for like) authenticate + requireScopes, cache off ≥ 0.95× raw jose + Express', ratio('tg-express-auth-nocache', 'jose-express'), 0.95],
-  ['Koa full stack ≥ 0.5× bare Koa', ratio('tg-koa-full', 'koa-bare'), 0.5],
-  ['Koa full stack ≥ 5× koa-jwt stack', ratio('tg-koa-full', 'peer-koa-jwt'), 5],
-  // Issue 17: metrics and anomaly signals on the cache-hit path (CPU µs/req of both rows in the table).
-  ['Express full stack + metrics + anomalies ≥ 0.9× the same stack without', ratio('tg-express-full-monitored', 'tg-express-full'), 0.9],
-  ['Koa full stack + metrics + anomalies ≥ 0.9× the same stack without', ratio('tg-koa-full-monitored', 'tg-koa-full'), 0.9],
-];
 // Three decimals where two would round a miss up to the target (2.497 is not 2.50).
 const ratioText = (value, want) => `${fmt(value, Math.abs(value - want) < 0.005 ? 3 : 2)}×`;
-const goalRows = goals.map(([name, value, want]) => [name, value === undefined ? '–' : ratioText(value, want), value === undefined ? 'not measured' : value >= want ? 'met' : 'NOT met']);
+const goalRows = GOALS.map(({ issue, row, against, atLeast, label }) => {
+  const value = ratio(row, against);
+  return [`${label} (#${issue})`, value === undefined ? '–' : ratioText(value, atLeast), value === undefined ? 'not measured' : value >= atLeast ? 'met' : 'NOT met'];
+});
 for (const [id, checks] of [['tg-express-redis-limit', 1], ['tg-express-redis', 2], ['tg-express-full-monitored-redis', 2]]) {
   const per = rows.get(id)?.summary?.redisPerRequest;
-  goalRows.push([`${rows.get(id)?.target.label ?? id}: ≤ 1 Redis round trip per store check (${checks} check${checks > 1 ? 's' : ''})`,
+  goalRows.push([`${rows.get(id)?.target.label ?? id}: ≤ 1 Redis round trip per store check (${checks} check${checks > 1 ? 's' : ''}) (#7)`,
     per === undefined ? '–' : `${fmt(per, 2)} cmds/req`, per === undefined ? 'not measured' : per <= checks + 1e-9 ? 'met' : 'NOT met']);
 }
-const goalTable = markdownTable(['target (issues 7, 17)', 'measured', 'verdict'], goalRows, ['', 'r', '']);
 
-const markdown = `${heading}\n\n${table}\n\n${goalTable}\n`;
+// ---- the in-process chain (bench:chain), its verdicts beside the HTTP ones ----
+function runChain() {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [fileURLToPath(new URL('chain.mjs', import.meta.url))], { maxBuffer: 1 << 22, env: process.env }, (error, stdout, stderr) => {
+      resolve(error === null ? { markdown: stdout, file: /raw results: (\S+)/.exec(stderr)?.[1] } : { error: stderr.trim().split('\n').pop() || error.message });
+    });
+  });
+}
+let chain;
+if (config.chain) {
+  log('bench:chain (in process, no HTTP)');
+  chain = await runChain();
+  if (chain.error !== undefined) goalRows.push(['in-process chain targets (bench:chain) (#19)', '–', `not measured: ${chain.error}`]);
+  else {
+    const chainRows = [...chain.markdown.matchAll(/^\| (.+ ≤ \d+ µs) \| (.+) \| (met|NOT met) \|$/gm)];
+    for (const [, label, measured, verdict] of chainRows) goalRows.push([`in process: ${label} (#19)`, measured, verdict]);
+  }
+}
+
+// The bare rows are the yardstick of every ratio: when they moved across rounds, so may the ratios.
+const bareSpreads = [...rows.values()].filter((r) => r.target.bare && r.summary?.spread !== undefined).map((r) => [r.target.id, r.summary.spread]);
+const unsteady = bareSpreads.filter(([, value]) => value > MAX_BARE_SPREAD);
+const warnings = [];
+if (unsteady.length > 0) {
+  warnings.push(`⚠ UNSTEADY RUN: ${unsteady.map(([id, value]) => `${id} req/s spread ${fmt(value * 100)} %`).join(', ')} across rounds (more than ${fmt(MAX_BARE_SPREAD * 100)} %): the machine's speed moved during the run; read the ratios as indicative only and run again on a quiet machine.`);
+}
+if (config.rounds < MIN_ROUNDS) warnings.push(`⚠ ${config.rounds} rounds, fewer than ${MIN_ROUNDS}: a quick look, not a run whose verdicts count.`);
+const goalTable = markdownTable(['target (issue)', 'measured', 'verdict'], goalRows, ['', 'r', '']);
+
+const markdown = `${heading}\n\n${warnings.map((w) => `${w}\n\n`).join('')}${table}\n\n${goalTable}\n${chain?.markdown === undefined ? '' : `\nIn process (bench:chain):\n\n${chain.markdown}`}`;
 console.log(markdown);
 
 // The results keep where Redis was, not its password.
 const file = await writeResults(stamp, {
   config: { ...config, redisUrl: redactUrl(config.redisUrl) }, machine: m, startedAt: new Date(began).toISOString(), elapsedSeconds: (Date.now() - began) / 1000,
   rows: [...rows.values()].map(({ target, status, reason, rounds, checks, summary: s }) => ({ id: target.id, label: target.label, status, reason, checks, summary: s, rounds })),
-  goals: goalRows, markdown,
+  goals: goalRows, bareSpreads: Object.fromEntries(bareSpreads), unsteady: unsteady.length > 0, chainResults: chain?.file, markdown,
 }, { markdown });
 log(`raw results: ${file} (${fmt((Date.now() - began) / 1000)} s in all)`);
 process.exitCode = [...rows.values()].some((r) => r.status === 'refused' || r.status === 'failed') ? 1 : 0;

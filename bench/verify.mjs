@@ -182,7 +182,7 @@ const replayCheck = () => {
   return replayGuard.check({ ...auths[0], claims: { ...auths[0].claims, jti: `r-${replaySeq++}` } }, hsRequests[0]);
 };
 
-// The Express adapter's rate limiter (express-rate-limit over the same core store), on stub req/res.
+// The Express adapter's rate limiter (core's limiter, as under Koa), on stub req/res.
 const { rateLimitPerToken } = await import('@tollgate/express');
 const expressMiddleware = rateLimitPerToken({ limit: 1_000_000_000, windowMs: 60_000 });
 const stubRes = { headersSent: false, setHeader() {}, getHeader() {}, append() {}, on() {}, once() {}, status() { return this; }, send() {} };
@@ -199,7 +199,7 @@ const steps = [
   { name: 'authenticate() promise API, cache hit (extract + lookup + exp re-check), pool 1000', op: (i) => cached.authenticate(hsRequests[i % 1000]) },
   { name: 'requireScopes: core guard check() promise API', op: (i) => scopeGuard.check(auths[i % 1000], hsRequests[i % 1000]) },
   { name: 'rateLimitPerToken: core limiter check() promise API + memory store (the adapters call the sync-when-possible twins)', op: (i) => limiter.check(auths[i % 1000], hsRequests[i % 1000]) },
-  { name: 'rateLimitPerToken (Express: express-rate-limit + memory store)', op: expressLimiter },
+  { name: 'rateLimitPerToken (Express adapter + memory store, through a promise of next)', op: expressLimiter },
   { name: 'preventReplay check (core guard + MemoryNonceStore, fresh jti; includes copying the context)', op: replayCheck },
   { name: 'HS256 authenticate, cache off (for scale)', op: (() => { const a = createAuthenticator({ issuer: ISSUER, audience: AUDIENCE, secret: hs.secret, algorithms: ['HS256'], cache: false }); return (i) => a.authenticate(hsRequests[i % 1000]); })() },
 ];

@@ -35,12 +35,18 @@ export function redactUrl(url) {
   return parsed.href;
 }
 
+/** Rounds a run needs for its verdicts to count: fewer are allowed for a quick look, and said so. */
+export const MIN_ROUNDS = 6;
+/** A run whose bare rows' req/s spread more than this across rounds is flagged: the machine was not steady. */
+export const MAX_BARE_SPREAD = 0.1;
+
 /** The knobs of `npm run bench` (see bench/README.md). */
 export function benchConfig() {
   return Object.freeze({
     duration: number('BENCH_DURATION', 10, { min: 1, max: 600 }),
     connections: integer('BENCH_CONNECTIONS', 32, { max: 1024 }),
-    rounds: integer('BENCH_ROUNDS', 4, { max: 20 }),
+    rounds: integer('BENCH_ROUNDS', MIN_ROUNDS, { max: 20 }),
+    chain: process.env.BENCH_CHAIN !== '0',
     pool: integer('BENCH_POOL', 1000, { max: 100_000 }),
     warmup: number('BENCH_WARMUP', 1, { min: 0, max: 60 }),
     firstWarmup: number('BENCH_FIRST_WARMUP', 2, { min: 0, max: 60 }),

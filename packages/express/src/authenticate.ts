@@ -2,6 +2,9 @@ import { attachPolicy, createAuthenticator, isPreflight, type AuthContext, type 
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import './augment.js';
 import { toTollgateRequest } from './request.js';
+import { requestSlot } from './request-slot.js';
+
+const setAuth = requestSlot<AuthContext>('auth');
 
 /** What `authenticateHandler` does besides authenticating: public paths and preflights (both for `protect`). */
 export interface HandlerOptions {
@@ -28,7 +31,7 @@ function answerPreflight(req: Request, res: Response, next: NextFunction, cors: 
 export function authenticateHandler(authenticator: Authenticator, policy: PolicyDescriptor, handling: HandlerOptions = {}): RequestHandler {
   const { passes, cors } = handling;
   function accept(req: Request, res: Response, next: NextFunction, auth: AuthContext): void {
-    req.auth = auth;
+    setAuth(req, auth);
     const headers = authenticator.responseHeaders();
     if (headers !== undefined) res.set(headers);
     next();
@@ -58,7 +61,8 @@ export function authenticateHandler(authenticator: Authenticator, policy: Policy
 }
 
 /**
- * Extracts and verifies the access token (RFC 6750, on `jose`) and sets `req.auth`.
+ * Extracts and verifies the access token (RFC 6750, on `jose`) and sets `req.auth` (an accessor
+ * on Express's request prototype, read and written as usual, not an own property of `req`).
  * Failures go to `next(err)` as a `TollgateError` carrying `status` and `headers`, which
  * Express's own final handler honours. A CORS preflight is answered 204 and never passed on: put
  * CORS middleware (`cors()`) before it. Options are validated here, at setup.

@@ -1,70 +1,62 @@
-import { attachPolicy, createRateLimiter, isTollgateError, notAuthenticated, reportRejection, type AuthContext, type RateLimitInfo, type RateLimitOptions } from '@tollgate/core';
+import { attachPolicy, createRateLimiter, isTollgateError, type RateLimitDecision, type RateLimitInfo, type RateLimitOptions } from '@tollgate/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import './augment.js';
 import { toTollgateRequest } from './request.js';
+import { requestSlot } from './request-slot.js';
 
-// Set by express-rate-limit once it has counted the request, before the handler runs.
-type LimitedRequest = Request & { rateLimit: RateLimitInfo };
+const setRateLimit = requestSlot<RateLimitInfo>('rateLimit');
 
-// `authenticate` ran: the middleware below refuses requests without `req.auth` before these are asked.
-const authOf = (req: Request): AuthContext => req.auth as AuthContext;
-
-/** The `RateLimit` headers core writes for both adapters (the same bytes as express-rate-limit's draft-8). */
-function appendHeaders(res: Response, headers: Record<string, string>): void {
-  for (const name in headers) res.append(name, headers[name]!);
+/**
+ * Adds each header as Express's `res.append` does (after any value already set, e.g. by another
+ * limiter), without its per-call `res.set` detour: these are never `Content-Type`.
+ */
+function appendHeaders(res: Response, headers: Readonly<Record<string, string>>): void {
+  for (const name in headers) {
+    const value = headers[name]!;
+    const previous = res.getHeader(name);
+    res.setHeader(name, previous === undefined ? value : [...(Array.isArray(previous) ? previous : [String(previous)]), value]);
+  }
 }
 
 /**
  * 429 `rate_limited` once a token (or its subject or client, see `key`) exceeds `limit`
  * requests per `windowMs`, with `Retry-After` and the draft-8 `RateLimit` / `RateLimit-Policy`
- * headers (on allowed responses too). Runs after `authenticate`; without it, 401. A failing
- * store answers 503 `temporarily_unavailable` unless `passOnStoreError`.
+ * headers (byte for byte as express-rate-limit writes them), on allowed responses too. Runs after
+ * `authenticate`; without it, 401. A failing store answers 503 `temporarily_unavailable` unless
+ * `passOnStoreError`.
  *
- * Built on express-rate-limit, so any of its stores works (e.g. `rate-limit-redis`); each
- * limiter needs its own store instance. Options are validated here, at setup.
+ * Core's limiter counts, as under Koa. `store` is any express-rate-limit `Store` (its
+ * `MemoryStore`, `rate-limit-redis`, …), used unchanged; each limiter needs its own store
+ * instance. The request's standing is set on `req.rateLimit`, as express-rate-limit sets it.
+ * Options are validated here, at setup.
  *
  * @example
  * app.get('/orders', authenticate(opts), rateLimitPerToken({ limit: (auth) => (auth.claims.plan === 'pro' ? 1000 : 100), windowMs: 60_000 }), handler);
  */
 export function rateLimitPerToken(options: RateLimitOptions): RequestHandler {
   const limiter = createRateLimiter(options);
-  const limit = rateLimit({
-    windowMs: limiter.options.windowMs,
-    limit: (req: Request) => limiter.limitFor(authOf(req)),
-    keyGenerator: (req: Request) => limiter.keyFor(authOf(req)),
-    // express-rate-limit counts; core writes the draft-8 headers, as it does under Koa.
-    standardHeaders: false,
-    legacyHeaders: false,
-    store: limiter.store,
-    passOnStoreError: limiter.options.passOnStoreError,
-    handler: (req: Request, res: Response, next: NextFunction) => {
-      const error = limiter.rejection((req as LimitedRequest).rateLimit);
-      // On the response as well as on the error, for error handlers that do not copy err.headers.
-      appendHeaders(res, error.headers);
-      next(error); // reported below, with every other refusal
-    },
-    logger: limiter.logger,
-    // The key comes from the token, not the IP, and core checks store reuse and zero limits itself.
-    validate: {
-      ip: false, trustProxy: false, xForwardedForHeader: false, forwardedHeader: false, keyGeneratorIpFallback: false,
-      creationStack: false, unsharedStore: false, limit: false,
-    },
-  });
+  function allow(req: Request, res: Response, next: NextFunction, decision: RateLimitDecision): void {
+    appendHeaders(res, decision.headers);
+    if (decision.info !== undefined) setRateLimit(req, decision.info);
+    next();
+  }
+  function refuse(res: Response, next: NextFunction, error: unknown): void {
+    // A 429's headers go on the response as well as on the error, for error handlers that do not copy err.headers.
+    if (isTollgateError(error) && error.code === 'rate_limited') appendHeaders(res, error.headers);
+    next(error);
+  }
   function tollgateRateLimitPerToken(req: Request, res: Response, next: NextFunction): void {
-    if (req.auth === undefined) {
-      next(notAuthenticated());
+    let decision: RateLimitDecision | Promise<RateLimitDecision>;
+    try {
+      // Core reports a refusal (429) or a failing store (503) to the audit sink, as under Koa.
+      decision = limiter.attempt(req.auth, toTollgateRequest(req));
+    } catch (error) {
+      refuse(res, next, error);
       return;
     }
-    const before = (req as Partial<LimitedRequest>).rateLimit;
-    // express-rate-limit catches its own failures and hands them to next.
-    void limit(req, res, (error?: unknown) => {
-      const info = (req as Partial<LimitedRequest>).rateLimit;
-      // Counted here (not let through on a store error under passOnStoreError): say where it stands.
-      if (error === undefined && info !== undefined && info !== before) appendHeaders(res, limiter.headers(info));
-      // A refusal (429) or a failing store (503): reported to the audit sink, as under Koa.
-      next(isTollgateError(error) ? reportRejection(authOf(req), toTollgateRequest(req), error) : error);
-    });
+    // The memory store answers synchronously: no promise, no extra tick.
+    if (decision instanceof Promise) decision.then((d) => allow(req, res, next, d), (error: unknown) => refuse(res, next, error));
+    else allow(req, res, next, decision);
   }
   return attachPolicy(tollgateRateLimitPerToken, limiter.policy);
 }

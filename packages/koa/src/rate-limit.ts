@@ -6,8 +6,8 @@ import { toTollgateRequest } from './request.js';
 /**
  * 429 `rate_limited` once a token (or its subject or client, see `key`) exceeds `limit`
  * requests per `windowMs`, with `Retry-After` and the draft-8 `RateLimit` / `RateLimit-Policy`
- * headers, byte for byte as the Express adapter (express-rate-limit) writes them, on allowed
- * responses too. Runs after `authenticate`; without it, 401. A failing store answers 503
+ * headers, byte for byte as express-rate-limit writes them (the Express adapter runs the same
+ * core limiter), on allowed responses too. Runs after `authenticate`; without it, 401. A failing store answers 503
  * `temporarily_unavailable` unless `passOnStoreError`.
  *
  * `store` is any express-rate-limit `Store` (e.g. `rate-limit-redis`), used unchanged; each

@@ -102,8 +102,7 @@ export interface RateLimiter {
   /**
    * The configured store seen through the limiter: each call waits for the store's `init` (and
    * retries an `init` that failed), and `increment` rejects with a 503 {@link TollgateError}
-   * (reason `store_unavailable`) when the store fails or answers nonsense. Adapters that build on
-   * express-rate-limit hand it this view.
+   * (reason `store_unavailable`) when the store fails or answers nonsense.
    */
   readonly store: RateLimitStore;
   /** Where `passOnStoreError` failures are reported (the console). */

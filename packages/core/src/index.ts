@@ -18,7 +18,7 @@ export {
   attachPolicy, authenticatesPath, describeRoute, joinPaths, POLICY, readPolicy,
   type AuthenticatePolicy, type ClaimsPolicy, type PolicyDescriptor, type RateLimitPolicy, type ReplayPolicy, type RolesPolicy, type RouteDescription, type ScopesPolicy,
 } from './policy/policy.js';
-export { assertRevocationTime, MemoryRevocationStore, StoreFullError, type RevocationStore, type RevocationSubject } from './revocation/revocation.js';
+export { assertRevocationTime, DEFAULT_MAX_TOKEN_LIFETIME, maxTokenLifetimeMs, MemoryRevocationStore, StoreFullError, type RevocationStore, type RevocationSubject } from './revocation/revocation.js';
 export { fingerprint } from './fingerprint.js';
 export { isPreflight, requestPath, type TollgateRequest } from './extract/request.js';
 export { problemBody, type ProblemBody } from './errors/problem.js';

@@ -20,9 +20,9 @@ export interface ParsedRedisStoreOptions {
 const KNOWN = ['client', 'prefix', 'timeoutMs'];
 
 /** Validates a store's options once, at construction: a misconfiguration throws, it never fails open later. */
-export function parseRedisStoreOptions(options: RedisStoreOptions, what: string, defaultPrefix: string): ParsedRedisStoreOptions {
+export function parseRedisStoreOptions(options: RedisStoreOptions, what: string, defaultPrefix: string, moreKnown: readonly string[] = []): ParsedRedisStoreOptions {
   if (typeof options !== 'object' || options === null) setupError('ERR_TOLLGATE_INVALID_OPTION', `${what}: options must be an object`);
-  assertKnownOptions(options, KNOWN, what);
+  assertKnownOptions(options, [...KNOWN, ...moreKnown], what);
   if (!isRedisClient(options.client)) setupError('ERR_TOLLGATE_INVALID_OPTION', `${what}: client must be an ioredis instance or a node-redis client`);
   const prefix = options.prefix ?? defaultPrefix;
   if (typeof prefix !== 'string') setupError('ERR_TOLLGATE_INVALID_OPTION', `${what}: prefix must be a string`);

@@ -1,12 +1,22 @@
-import { assertRevocationTime, type RevocationStore, type RevocationSubject } from '@tollgate/core';
+import { assertRevocationTime, maxTokenLifetimeMs, type RevocationStore, type RevocationSubject } from '@tollgate/core';
 import type { SendCommand } from './client.js';
 import { parseRedisStoreOptions, type RedisStoreOptions } from './options.js';
 
 // Keeps the later of the stored cut-off and the new one in one atomic step, so two admins
-// revoking at once can never lower a cut-off (GET then SET from the app could).
+// revoking at once can never lower a cut-off (GET then SET from the app could). The key expires
+// maxTokenLifetime after the cut-off it holds (ARGV[2], ms since the epoch), so its expiry grows with it.
 const RAISE_CUTOFF = `local current = tonumber(redis.call('GET', KEYS[1]))
-if current == nil or tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) end
+if current == nil or tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]); redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
 return 1`;
+
+/** Options of {@link RedisRevocationStore}. */
+export interface RedisRevocationStoreOptions extends RedisStoreOptions {
+  /**
+   * Seconds (default 86 400) a subject revocation is kept after its cut-off: the longest
+   * `exp - iat` of your issuers' tokens, plus the clock tolerance.
+   */
+  maxTokenLifetime?: number;
+}
 
 const assertTime = (value: Date, name: string): number => assertRevocationTime(value, `RedisRevocationStore.${name}`);
 
@@ -14,19 +24,22 @@ const assertTime = (value: Date, name: string): number => assertRevocationTime(v
  * A {@link RevocationStore} on Redis, shared by every instance of the app.
  *
  * A revoked token is the key `prefix + 'jti:' + jti`, expiring (`PX`) when the token does. A
- * revoked subject is the key `prefix + 'sub:' + subject` holding the cut-off in ms; it has no
- * expiry, like the memory store's (delete it to lift the revocation). `isRevoked` costs one
+ * revoked subject is the key `prefix + 'sub:' + subject` holding the cut-off in ms, expiring
+ * `maxTokenLifetime` seconds (default 24 h) after the cut-off, when every token it covers has
+ * expired (delete it to lift the revocation sooner). `isRevoked` costs one
  * round trip: one `MGET` of both keys. Default prefix `tollgate:revoked:`. On Redis Cluster,
  * put a hash tag in the prefix (`tollgate:{revoked}:`) so both keys share a slot.
  */
 export class RedisRevocationStore implements RevocationStore {
   readonly #send: SendCommand;
   readonly #prefix: string;
+  readonly #lifetimeMs: number;
 
-  constructor(options: RedisStoreOptions) {
-    const parsed = parseRedisStoreOptions(options, 'RedisRevocationStore', 'tollgate:revoked:');
+  constructor(options: RedisRevocationStoreOptions) {
+    const parsed = parseRedisStoreOptions(options, 'RedisRevocationStore', 'tollgate:revoked:', ['maxTokenLifetime']);
     this.#send = parsed.send;
     this.#prefix = parsed.prefix;
+    this.#lifetimeMs = maxTokenLifetimeMs(options.maxTokenLifetime, 'RedisRevocationStore');
   }
 
   async revokeToken(jti: string, expiresAt: Date): Promise<void> {
@@ -37,7 +50,9 @@ export class RedisRevocationStore implements RevocationStore {
 
   async revokeSubject(subject: string, issuedBefore: Date): Promise<void> {
     const cutoff = assertTime(issuedBefore, 'revokeSubject: issuedBefore');
-    await this.#send(['EVAL', RAISE_CUTOFF, '1', `${this.#prefix}sub:${subject}`, String(cutoff)]);
+    const forgetAt = cutoff + this.#lifetimeMs;
+    if (forgetAt <= Date.now()) return; // every token it covers has expired
+    await this.#send(['EVAL', RAISE_CUTOFF, '1', `${this.#prefix}sub:${subject}`, String(cutoff), String(forgetAt)]);
   }
 
   async isRevoked(claims: RevocationSubject): Promise<boolean> {

@@ -33,7 +33,7 @@ const realTime = { now: Date.now, elapse: (ms: number) => sleep(ms) };
 
 for (const [name, client] of Object.entries(clients)) {
   nonceStoreContract(`RedisNonceStore (${name})`, () => ({ store: new RedisNonceStore({ client: client(), prefix: `${RUN}${randomUUID()}:` }), ...realTime }));
-  revocationStoreContract(`RedisRevocationStore (${name})`, () => ({ store: new RedisRevocationStore({ client: client(), prefix: `${RUN}${randomUUID()}:` }), ...realTime }));
+  revocationStoreContract(`RedisRevocationStore (${name})`, (options) => ({ store: new RedisRevocationStore({ client: client(), prefix: `${RUN}${randomUUID()}:`, ...options }), ...realTime }));
 }
 
 /** An ioredis client that records every command it sends. */
@@ -102,6 +102,10 @@ describe('RedisRevocationStore on Redis', () => {
     await store.revokeSubject('s2', new Date(cutoff));
     expect(commands.map((c) => c[0])).toEqual(['SET', 'EVAL']);
     await expect(ioredis.get(`${RUN}sub:s2`)).resolves.toBe(String(cutoff));
+    // Redis itself forgets it maxTokenLifetime (default 24 h) after the cut-off.
+    const subjectTtl = await ioredis.pttl(`${RUN}sub:s2`);
+    expect(subjectTtl).toBeGreaterThan(86_400_000 - 10_000);
+    expect(subjectTtl).toBeLessThanOrEqual(86_400_000);
   });
 
   it('never lowers a cut-off under concurrent revocations', async () => {
@@ -139,6 +143,10 @@ describe('Redis store options', () => {
       expect(() => new Store({ client: ioredis, prefix: 1 as never })).toThrow(TollgateSetupError);
       for (const timeoutMs of [0, -5, Number.NaN]) expect(() => new Store({ client: nodeRedis, timeoutMs })).toThrow(TollgateSetupError);
     }
+    for (const maxTokenLifetime of [0, -1, Number.NaN, '3600']) {
+      expect(() => new RedisRevocationStore({ client: ioredis, maxTokenLifetime } as never)).toThrow(expect.objectContaining({ code: 'ERR_TOLLGATE_INVALID_OPTION' }));
+    }
+    expect(() => new RedisNonceStore({ client: ioredis, maxTokenLifetime: 60 } as never)).toThrow(expect.objectContaining({ code: 'ERR_TOLLGATE_UNKNOWN_OPTION' }));
   });
 });
 

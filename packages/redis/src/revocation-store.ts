@@ -1,6 +1,6 @@
-import { assertRevocationTime, maxTokenLifetimeMs, type RevocationStore, type RevocationSubject } from '@tollgate/core';
+import { assertRevocationTime, maxTokenLifetimeMs, setupError, type RevocationStore, type RevocationSubject } from '@tollgate/core';
 import type { SendCommand } from './client.js';
-import { parseRedisStoreOptions, type RedisStoreOptions } from './options.js';
+import { hasHashTag, parseRedisStoreOptions, type RedisStoreOptions } from './options.js';
 
 // Keeps the later of the stored cut-off and the new one in one atomic step, so two admins
 // revoking at once can never lower a cut-off (GET then SET from the app could). The key expires
@@ -27,8 +27,9 @@ const assertTime = (value: Date, name: string): number => assertRevocationTime(v
  * revoked subject is the key `prefix + 'sub:' + subject` holding the cut-off in ms, expiring
  * `maxTokenLifetime` seconds (default 24 h) after the cut-off, when every token it covers has
  * expired (delete it to lift the revocation sooner). `isRevoked` costs one
- * round trip: one `MGET` of both keys. Default prefix `tollgate:revoked:`. On Redis Cluster,
- * put a hash tag in the prefix (`tollgate:{revoked}:`) so both keys share a slot.
+ * round trip: one `MGET` of both keys. Default prefix `tollgate:{revoked}:`: its hash tag puts
+ * both keys in one Redis Cluster slot. On a cluster client, a prefix without a hash tag is a
+ * setup error (the `MGET` would fail with CROSSSLOT on every request).
  */
 export class RedisRevocationStore implements RevocationStore {
   readonly #send: SendCommand;
@@ -36,7 +37,10 @@ export class RedisRevocationStore implements RevocationStore {
   readonly #lifetimeMs: number;
 
   constructor(options: RedisRevocationStoreOptions) {
-    const parsed = parseRedisStoreOptions(options, 'RedisRevocationStore', 'tollgate:revoked:', ['maxTokenLifetime']);
+    const parsed = parseRedisStoreOptions(options, 'RedisRevocationStore', 'tollgate:{revoked}:', ['maxTokenLifetime']);
+    if (parsed.isCluster && !hasHashTag(parsed.prefix)) {
+      setupError('ERR_TOLLGATE_INVALID_OPTION', `RedisRevocationStore: on Redis Cluster the prefix needs a hash tag, such as "tollgate:{revoked}:" (got "${parsed.prefix}")`);
+    }
     this.#send = parsed.send;
     this.#prefix = parsed.prefix;
     this.#lifetimeMs = maxTokenLifetimeMs(options.maxTokenLifetime, 'RedisRevocationStore');

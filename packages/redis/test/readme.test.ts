@@ -82,7 +82,7 @@ describe('README', () => {
 
     // Revoked by another process (here, the test) through the same Redis.
     const stolen = await idp.mint();
-    written.push(`tollgate:revoked:jti:${String(decodeJwt(stolen).jti)}`);
+    written.push(`tollgate:{revoked}:jti:${String(decodeJwt(stolen).jti)}`);
     await revoke(new RedisRevocationStore({ client: redis }), { token: stolen });
     const revoked = await del(stolen);
     expect(revoked.status).toBe(401);

@@ -123,13 +123,13 @@ describe('RedisRevocationStore on Redis', () => {
     await expect(store.isRevoked({ sub: 'mangled', iat: Math.floor(Date.now() / 1000) })).resolves.toBe(true);
   });
 
-  it('uses the tollgate:revoked: prefix by default', async () => {
+  it('uses the tollgate:{revoked}: prefix by default', async () => {
     const jti = `${RUN}default`;
     await new RedisRevocationStore({ client: ioredis }).revokeToken(jti, new Date(Date.now() + 10_000));
     try {
-      await expect(ioredis.exists(`tollgate:revoked:jti:${jti}`)).resolves.toBe(1);
+      await expect(ioredis.exists(`tollgate:{revoked}:jti:${jti}`)).resolves.toBe(1);
     } finally {
-      await ioredis.del(`tollgate:revoked:jti:${jti}`);
+      await ioredis.del(`tollgate:{revoked}:jti:${jti}`);
     }
   });
 });

@@ -134,11 +134,11 @@ describe.each(eachFramework)('%s: DPoP', (_name, framework: Framework) => {
   it('builds htu from the Host header, and from X-Forwarded-Host only behind a trusted proxy', async () => {
     const token = await boundToken();
     const proofFor = (htu: string) => holder.proof({ htu, accessToken: token });
-    const direct = await call(app({}), token, await proofFor('http://api.local:8080/orders')).set('Host', 'api.local:8080');
+    const direct = await call(app({ trustHostHeader: true }), token, await proofFor('http://api.local:8080/orders')).set('Host', 'api.local:8080');
     expect(direct.status).toBe(200);
-    const spoofed = await call(app({}), token, await proofFor('http://evil.example/orders')).set('Host', 'api.local:8080').set('X-Forwarded-Host', 'evil.example');
+    const spoofed = await call(app({ trustHostHeader: true }), token, await proofFor('http://evil.example/orders')).set('Host', 'api.local:8080').set('X-Forwarded-Host', 'evil.example');
     expect(spoofed.status).toBe(401);
-    const proxied = await call(app({}, true), token, await proofFor('https://api.public.example/orders'))
+    const proxied = await call(app({ trustHostHeader: true }, true), token, await proofFor('https://api.public.example/orders'))
       .set('Host', 'internal:3000').set('X-Forwarded-Host', 'api.public.example').set('X-Forwarded-Proto', 'https');
     expect(proxied.status).toBe(200);
   });

@@ -7,11 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import request from 'supertest';
 import { createDpopHolder, createTestIssuer, type DpopHolder, type TestIssuer } from '@tollgate/testing';
 import { REDIS_TARGET, REDIS_URL } from '../packages/redis/test/clients.js';
 import { startTcpProxy, type TcpProxy } from '../packages/redis/test/tcp-proxy.js';
 import { startInstance, type Instance } from './fixtures/instances.js';
+import { bearer, describeFleetScenarios } from './fixtures/fleet-scenarios.js';
 
 const ORIGIN = 'https://api.tollgate.test';
 const PREFIX = `tollgate-replay-fleet:${randomUUID()}:`;
@@ -40,45 +40,9 @@ afterAll(async () => {
   await idp.close();
 });
 
-const bearer = (origin: string, method: 'get' | 'delete', token: string) => request(origin)[method]('/orders').set('Authorization', `Bearer ${token}`);
+describeFleetScenarios('replay protection and revocation across instances', () => ({ a, b, idp, holder, origin: ORIGIN }));
 
-describe('replay protection and revocation across instances', () => {
-  it('a token used on A is refused on B', async () => {
-    const token = await idp.mint();
-    expect((await bearer(a.origin, 'delete', token)).status).toBe(200);
-    const replay = await bearer(b.origin, 'delete', token);
-    expect(replay.status).toBe(401);
-    expect(replay.headers['www-authenticate']).toContain('The access token was already used');
-  });
-
-  it('of 20 concurrent uses of one token on both instances exactly one passes', async () => {
-    const token = await idp.mint();
-    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => bearer(i % 2 === 0 ? a.origin : b.origin, 'delete', token)));
-    expect(responses.filter((r) => r.status === 200)).toHaveLength(1);
-    expect(responses.filter((r) => r.status === 401)).toHaveLength(19);
-  });
-
-  it('a DPoP proof used on A is refused on B', async () => {
-    const token = await idp.mint({ cnf: { jkt: holder.jkt } });
-    const proof = await holder.proof({ htu: `${ORIGIN}/orders`, accessToken: token });
-    const send = (origin: string) => request(origin).get('/orders').set('Authorization', `DPoP ${token}`).set('DPoP', proof);
-    expect((await send(a.origin)).status).toBe(200);
-    const replay = await send(b.origin);
-    expect(replay.status).toBe(401);
-    expect(replay.headers['www-authenticate']).toContain('error="invalid_dpop_proof"');
-  });
-
-  it('a revocation written through A is enforced on B at once, cached tokens included', async () => {
-    const token = await idp.mint({ sub: 'mallory' });
-    const other = await idp.mint({ sub: 'trent' });
-    expect((await bearer(b.origin, 'get', token)).status).toBe(200); // now in B's verified-token cache
-    expect((await request(a.origin).post('/admin/revoke').send({ token })).status).toBe(200);
-    expect((await bearer(b.origin, 'get', token)).status).toBe(401);
-    expect((await bearer(b.origin, 'get', other)).status).toBe(200);
-    expect((await request(b.origin).post('/admin/revoke').set('content-type', 'application/json').send(JSON.stringify({ subject: 'trent' }))).status).toBe(200);
-    expect((await bearer(a.origin, 'get', other)).status).toBe(401);
-  });
-
+describe('a fleet whose Redis goes away', () => {
   it('answers 503 while Redis is away, never lets a request through, and recovers by itself', async () => {
     const token = await idp.mint();
     expect((await bearer(a.origin, 'get', token)).status).toBe(200);

@@ -88,10 +88,15 @@ export function nonceStoreContract(name: string, makeStore: MakeStore<NonceStore
   });
 }
 
+/** Options the revocation contract builds stores with. */
+export interface RevocationStoreOptions {
+  maxTokenLifetime?: number;
+}
+
 /** Registers the shared {@link RevocationStore} contract for one implementation. */
-export function revocationStoreContract(name: string, makeStore: MakeStore<RevocationStore>): void {
+export function revocationStoreContract(name: string, makeStore: (options?: RevocationStoreOptions) => ReturnType<MakeStore<RevocationStore>>): void {
   describe(`${name}: revocation store contract`, () => {
-    const current = useHarness(makeStore);
+    const current = useHarness(() => makeStore());
     let id: string;
     beforeEach(() => { id = randomUUID(); });
     const seconds = (ms: number) => Math.floor(ms / 1000);
@@ -211,6 +216,46 @@ export function revocationStoreContract(name: string, makeStore: MakeStore<Revoc
       await expect(store.isRevoked({ iss: '*', jti: `x-${id}` })).resolves.toBe(true);
       await expect(store.isRevoked({ iss: 'a', jti: `${long}1-${id}` })).resolves.toBe(true);
       await expect(store.isRevoked({ iss: 'a', jti: `${long}2-${id}` })).resolves.toBe(false);
+    });
+
+    describe('maxTokenLifetime', () => {
+      const shortLived = useHarness(() => makeStore({ maxTokenLifetime: 1 }));
+      const LIFETIME_MS = 1000;
+
+      it('forgets a subject revocation maxTokenLifetime after its cut-off, not before', async () => {
+        const harness = shortLived();
+        const cutoff = harness.now();
+        await harness.store.revokeSubject(`alice-${id}`, new Date(cutoff));
+        await expect(harness.store.isRevoked({ sub: `alice-${id}`, iat: seconds(cutoff) - 1 })).resolves.toBe(true);
+        await expect(harness.store.isRevoked({ sub: `alice-${id}` })).resolves.toBe(true);
+        await harness.elapse(LIFETIME_MS + 1);
+        await expect(eventually(harness, async () => !(await harness.store.isRevoked({ sub: `alice-${id}`, iat: seconds(cutoff) - 1 })))).resolves.toBe(true);
+        await expect(harness.store.isRevoked({ sub: `alice-${id}` })).resolves.toBe(false);
+      });
+
+      it('ignores a subject cut-off older than maxTokenLifetime: no token it covers is alive', async () => {
+        const harness = shortLived();
+        await harness.store.revokeSubject(`alice-${id}`, new Date(harness.now() - 2 * LIFETIME_MS));
+        await expect(harness.store.isRevoked({ sub: `alice-${id}` })).resolves.toBe(false);
+      });
+
+      it('a later cut-off keeps the revocation for maxTokenLifetime after the later one', async () => {
+        const harness = shortLived();
+        const first = harness.now() - LIFETIME_MS / 2;
+        await harness.store.revokeSubject(`alice-${id}`, new Date(first));
+        await harness.store.revokeSubject(`alice-${id}`, new Date(harness.now()));
+        await harness.elapse(LIFETIME_MS / 2 + 50); // past the first cut-off's lifetime
+        await expect(harness.store.isRevoked({ sub: `alice-${id}` })).resolves.toBe(true);
+      });
+
+      it('defaults to 24 hours', async () => {
+        const harness = current();
+        const hour = 3_600_000;
+        await harness.store.revokeSubject(`recent-${id}`, new Date(harness.now() - 23 * hour));
+        await harness.store.revokeSubject(`old-${id}`, new Date(harness.now() - 25 * hour));
+        await expect(harness.store.isRevoked({ sub: `recent-${id}` })).resolves.toBe(true);
+        await expect(harness.store.isRevoked({ sub: `old-${id}` })).resolves.toBe(false);
+      });
     });
 
     it('rejects an invalid Date instead of revoking nothing', async () => {

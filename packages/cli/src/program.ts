@@ -175,7 +175,7 @@ export function createProgram(context: CliContext, onExit: (code: number) => voi
   program.command('revoke')
     .description('Revoke a token, or every token of a subject, in the Redis the apps read revocations from')
     .requiredOption('--redis <url>', 'the Redis URL (redis://host:6379)')
-    .option('--prefix <prefix>', 'the RedisRevocationStore key prefix (default tollgate:revoked:)')
+    .option('--prefix <prefix>', 'the RedisRevocationStore key prefix (default tollgate:{revoked}:)')
     .option('--token <token>', 'the token to revoke (its jti until its exp; read without verification); - reads it from stdin, out of shell history and ps')
     .option('--jti <jti>', 'the jti to revoke, with --expires')
     .option('--expires <time>', "the token's exp: ISO 8601 or seconds since the epoch")

@@ -35,7 +35,7 @@ export {
 } from './policy/route-pattern.js';
 export { guardsInFront, type OwnGuards, type RouteEntry } from './policy/route-guards.js';
 export { handlerSlots, instrumentOnce, setHandlerSlots, swapHandlers, type HandlerSlot, type ProbeTarget, type StandIns } from './policy/probe-slots.js';
-export { assertRevocationTime, MemoryRevocationStore, StoreFullError, type RevocationStore, type RevocationSubject } from './revocation/revocation.js';
+export { assertRevocationTime, DEFAULT_MAX_TOKEN_LIFETIME, maxTokenLifetimeMs, MemoryRevocationStore, StoreFullError, type RevocationStore, type RevocationSubject } from './revocation/revocation.js';
 export { isBeforeCutoff, revocationKey, revocationKeysOf, type RevocationKind } from './revocation/revocation-key.js';
 export { fingerprint } from './fingerprint.js';
 export { isPreflight, requestPath, type TollgateRequest } from './extract/request.js';

@@ -44,7 +44,10 @@ describe('authenticate options are validated once, at setup', () => {
     ['a negative clock tolerance', { ...base, jwksUri, clockTolerance: -1 }, 'ERR_TOLLGATE_INVALID_OPTION'],
     ['a zero-sized cache', { ...base, jwksUri, cache: { max: 0 } }, 'ERR_TOLLGATE_INVALID_OPTION'],
     ['a revocation store without isRevoked', { ...base, jwksUri, revocation: {} }, 'ERR_TOLLGATE_INVALID_OPTION'],
-    ['an HMAC algorithm for DPoP proofs', { ...base, jwksUri, dpop: { algorithms: ['HS256'] } }, 'ERR_TOLLGATE_ALG_KEY_MISMATCH'],
+    ['an HMAC algorithm for DPoP proofs', { ...base, jwksUri, dpop: { origin: 'https://api.example', algorithms: ['HS256'] } }, 'ERR_TOLLGATE_ALG_KEY_MISMATCH'],
+    ['DPoP without origin (the Host header would decide what a proof must name)', { ...base, jwksUri, dpop: {} }, 'ERR_TOLLGATE_INVALID_OPTION'],
+    ['DPoP without origin, trustHostHeader false', { ...base, jwksUri, dpop: { trustHostHeader: false, required: true } }, 'ERR_TOLLGATE_INVALID_OPTION'],
+    ['a non-boolean dpop.trustHostHeader', { ...base, jwksUri, dpop: { trustHostHeader: 'yes' } }, 'ERR_TOLLGATE_INVALID_OPTION'],
     ['an empty segment in a claim path', { ...base, jwksUri, rolesClaim: 'realm_access..roles' }, 'ERR_TOLLGATE_INVALID_OPTION'],
     ['a __proto__ segment in a claim path', { ...base, jwksUri, scopeClaim: '__proto__.scope' }, 'ERR_TOLLGATE_INVALID_OPTION'],
     ['a constructor claim path', { ...base, jwksUri, rolesClaim: ['constructor'] }, 'ERR_TOLLGATE_INVALID_OPTION'],
@@ -53,6 +56,11 @@ describe('authenticate options are validated once, at setup', () => {
     ['a fractional DPoP proof quota', { ...base, jwksUri, dpop: { origin: 'https://api.example', maxProofsPerKey: 2.5 } }, 'ERR_TOLLGATE_INVALID_OPTION'],
   ])('%s', (_what, options, code) => {
     expect(setupCode(() => createAuthenticator(options as AuthenticateOptions))).toBe(code);
+  });
+
+  it('accepts DPoP with an origin, or without one when trustHostHeader says the Host header is trusted', () => {
+    expect(() => createAuthenticator({ ...base, jwksUri, dpop: { origin: 'https://api.example' } })).not.toThrow();
+    expect(() => createAuthenticator({ ...base, jwksUri, dpop: { trustHostHeader: true } })).not.toThrow();
   });
 
   it('derives the allow-list from a public key and freezes the result', () => {

@@ -3,13 +3,13 @@ import { MemoryRevocationStore, StoreFullError } from '../src/revocation/revocat
 import { revocationStoreContract } from '../../../test/stores-contract.js';
 
 /** A store on a clock that only moves when the test says so. */
-function onFakeClock(max?: number) {
+function onFakeClock(max?: number, maxTokenLifetime?: number) {
   let t = 1_700_000_000_000;
-  const store = new MemoryRevocationStore({ ...(max === undefined ? {} : { max }), now: () => t });
+  const store = new MemoryRevocationStore({ ...(max === undefined ? {} : { max }), ...(maxTokenLifetime === undefined ? {} : { maxTokenLifetime }), now: () => t });
   return { store, now: () => t, elapse: async (ms: number) => { t += ms; } };
 }
 
-revocationStoreContract('MemoryRevocationStore', () => onFakeClock());
+revocationStoreContract('MemoryRevocationStore', (options) => onFakeClock(undefined, options?.maxTokenLifetime));
 
 describe('MemoryRevocationStore', () => {
   it('keeps a token revoked until its expiresAt, to the millisecond', async () => {
@@ -48,7 +48,21 @@ describe('MemoryRevocationStore', () => {
     await expect(store.isRevoked({ sub: 'alice', iat: Math.floor(now() / 1000) - 30 })).resolves.toBe(true);
   });
 
+  it('when full of subjects, makes room by dropping subjects past maxTokenLifetime only', async () => {
+    const { store, now, elapse } = onFakeClock(1, 60);
+    await store.revokeSubject('alice', new Date(now()));
+    await elapse(59_000);
+    await expect(store.revokeSubject('bob', new Date(now()))).rejects.toBeInstanceOf(StoreFullError);
+    await elapse(1_001);
+    await expect(store.revokeSubject('bob', new Date(now()))).resolves.toBeUndefined();
+    await expect(store.isRevoked({ sub: 'bob' })).resolves.toBe(true);
+  });
+
   it('validates its options at construction', () => {
+    for (const maxTokenLifetime of [0, -1, Number.POSITIVE_INFINITY, '60']) {
+      expect(() => new MemoryRevocationStore({ maxTokenLifetime } as never)).toThrow(expect.objectContaining({ code: 'ERR_TOLLGATE_INVALID_OPTION' }));
+    }
+    expect(() => new MemoryRevocationStore(null as never)).toThrow(expect.objectContaining({ code: 'ERR_TOLLGATE_INVALID_OPTION' }));
     expect(() => new MemoryRevocationStore({ maxx: 1 } as never)).toThrow(expect.objectContaining({ code: 'ERR_TOLLGATE_UNKNOWN_OPTION' }));
     expect(() => new MemoryRevocationStore({ max: 0 })).toThrow(expect.objectContaining({ code: 'ERR_TOLLGATE_INVALID_OPTION' }));
     expect(() => new MemoryRevocationStore({ now: 'x' as never })).toThrow(expect.objectContaining({ code: 'ERR_TOLLGATE_INVALID_OPTION' }));

@@ -20,8 +20,22 @@ export interface NodeRedisClientLike {
   sendCommand(args: string[]): Promise<unknown>;
 }
 
-/** A client the Redis stores accept: an ioredis instance or a node-redis v4+ client. */
-export type RedisClientLike = IORedisClientLike | NodeRedisClientLike;
+/**
+ * The part of a node-redis cluster (`createCluster(…)`, then `await cluster.connect()`) the stores
+ * use: its `sendCommand` takes the command's first key, to route it to the node that owns it.
+ */
+export interface NodeRedisClusterLike {
+  readonly isReady: boolean;
+  /** The cluster's masters: how a cluster is told apart from a single client. */
+  readonly masters: readonly unknown[];
+  sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
+}
+
+/**
+ * A client the Redis stores accept: an ioredis instance or `Cluster`, a node-redis v4+ client or
+ * cluster. On a cluster, keys that one command touches together must share a hash tag.
+ */
+export type RedisClientLike = IORedisClientLike | NodeRedisClientLike | NodeRedisClusterLike;
 
 /** A store's command could not be answered: Redis is disconnected or slower than `timeoutMs`. */
 export class RedisUnavailableError extends Error {
@@ -42,10 +56,27 @@ function isNodeRedis(client: unknown): client is NodeRedisClientLike {
   return typeof c === 'object' && c !== null && typeof c.isReady === 'boolean' && typeof c.sendCommand === 'function';
 }
 
+function isNodeRedisCluster(client: unknown): client is NodeRedisClusterLike {
+  return isNodeRedis(client) && Array.isArray((client as unknown as Partial<NodeRedisClusterLike>).masters);
+}
+
 /** True when `client` has the shape of one of the supported clients. */
 export function isRedisClient(client: unknown): client is RedisClientLike {
   return isIORedis(client) || isNodeRedis(client);
 }
+
+/** True for an ioredis `Cluster` or a node-redis cluster: keys are spread over slots. */
+export function isRedisCluster(client: RedisClientLike): boolean {
+  return isNodeRedisCluster(client) || (client as { isCluster?: unknown }).isCluster === true;
+}
+
+/** The key a store's command is routed by: the first key of `EVAL`, else the first argument. */
+function firstKey(args: readonly string[]): string | undefined {
+  const name = args[0]!.toUpperCase();
+  return name === 'EVAL' || name === 'EVALSHA' ? args[3] : args[1];
+}
+
+const READ_ONLY = new Set(['GET', 'MGET', 'EXISTS', 'PTTL', 'TTL']);
 
 /**
  * Adapts `client` to {@link SendCommand}. Two rules keep a request from waiting on Redis:
@@ -64,6 +95,9 @@ export function commandSender(client: RedisClientLike, timeoutMs: number): SendC
       return client.status === 'ready';
     };
     send = (args) => client.call(args[0]!, ...args.slice(1));
+  } else if (isNodeRedisCluster(client)) {
+    isReady = () => client.isReady;
+    send = (args) => client.sendCommand(firstKey(args), READ_ONLY.has(args[0]!.toUpperCase()), [...args]);
   } else {
     isReady = () => client.isReady;
     send = (args) => client.sendCommand([...args]);

@@ -1,5 +1,5 @@
 import { assertKnownOptions, setupError } from '@tollgate/core';
-import { commandSender, isRedisClient, type RedisClientLike, type SendCommand } from './client.js';
+import { commandSender, isRedisClient, isRedisCluster, type RedisClientLike, type SendCommand } from './client.js';
 
 /** Options shared by the Redis stores. */
 export interface RedisStoreOptions {
@@ -15,14 +15,25 @@ export interface RedisStoreOptions {
 export interface ParsedRedisStoreOptions {
   readonly send: SendCommand;
   readonly prefix: string;
+  /** True for an ioredis `Cluster` or a node-redis cluster. */
+  readonly isCluster: boolean;
+}
+
+/**
+ * Whether every key made as `prefix + suffix` hashes to one Redis Cluster slot, whatever the
+ * suffix: the prefix holds a complete, non-empty hash tag (`{…}`), the first `{` of the key.
+ */
+export function hasHashTag(prefix: string): boolean {
+  const open = prefix.indexOf('{');
+  return open >= 0 && prefix.indexOf('}', open + 1) > open + 1;
 }
 
 const KNOWN = ['client', 'prefix', 'timeoutMs'];
 
 /** Validates a store's options once, at construction: a misconfiguration throws, it never fails open later. */
-export function parseRedisStoreOptions(options: RedisStoreOptions, what: string, defaultPrefix: string): ParsedRedisStoreOptions {
+export function parseRedisStoreOptions(options: RedisStoreOptions, what: string, defaultPrefix: string, moreKnown: readonly string[] = []): ParsedRedisStoreOptions {
   if (typeof options !== 'object' || options === null) setupError('ERR_TOLLGATE_INVALID_OPTION', `${what}: options must be an object`);
-  assertKnownOptions(options, KNOWN, what);
+  assertKnownOptions(options, [...KNOWN, ...moreKnown], what);
   if (!isRedisClient(options.client)) setupError('ERR_TOLLGATE_INVALID_OPTION', `${what}: client must be an ioredis instance or a node-redis client`);
   const prefix = options.prefix ?? defaultPrefix;
   if (typeof prefix !== 'string') setupError('ERR_TOLLGATE_INVALID_OPTION', `${what}: prefix must be a string`);
@@ -30,5 +41,5 @@ export function parseRedisStoreOptions(options: RedisStoreOptions, what: string,
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     setupError('ERR_TOLLGATE_INVALID_OPTION', `${what}: timeoutMs must be a positive number`);
   }
-  return Object.freeze({ send: commandSender(options.client, timeoutMs), prefix });
+  return Object.freeze({ send: commandSender(options.client, timeoutMs), prefix, isCluster: isRedisCluster(options.client) });
 }

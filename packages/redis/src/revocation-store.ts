@@ -1,6 +1,6 @@
-import { assertRevocationTime, isBeforeCutoff, revocationKey, revocationKeysOf, type RevocationStore, type RevocationSubject } from '@tollgate/core';
+import { assertRevocationTime, isBeforeCutoff, maxTokenLifetimeMs, revocationKey, revocationKeysOf, setupError, type RevocationStore, type RevocationSubject } from '@tollgate/core';
 import type { SendCommand } from './client.js';
-import { parseRedisStoreOptions, type RedisStoreOptions } from './options.js';
+import { hasHashTag, parseRedisStoreOptions, type RedisStoreOptions } from './options.js';
 
 // Extends a token entry to ARGV[1] ms from now unless it already lives at least that long, in one
 // atomic step: a second revocation (a forged token with an earlier exp) can never shorten it.
@@ -10,10 +10,20 @@ if ttl == -2 or (ttl >= 0 and ttl < tonumber(ARGV[1])) then redis.call('SET', KE
 return 0`;
 
 // Keeps the later of the stored cut-off and the new one in one atomic step, so two admins
-// revoking at once can never lower a cut-off (GET then SET from the app could).
+// revoking at once can never lower a cut-off (GET then SET from the app could). The key expires
+// maxTokenLifetime after the cut-off it holds (ARGV[2], ms since the epoch), so its expiry grows with it.
 const RAISE_CUTOFF = `local current = tonumber(redis.call('GET', KEYS[1]))
-if current == nil or tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) end
+if current == nil or tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]); redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
 return 1`;
+
+/** Options of {@link RedisRevocationStore}. */
+export interface RedisRevocationStoreOptions extends RedisStoreOptions {
+  /**
+   * Seconds (default 86 400) a subject revocation is kept after its cut-off: the longest
+   * `exp - iat` of your issuers' tokens, plus the clock tolerance.
+   */
+  maxTokenLifetime?: number;
+}
 
 const assertTime = (value: Date, name: string): number => assertRevocationTime(value, `RedisRevocationStore.${name}`);
 
@@ -23,19 +33,26 @@ const assertTime = (value: Date, name: string): number => assertRevocationTime(v
  * Keys are `prefix` plus core's `revocationKey`: `jti:*:<jti>` for a token revoked under every
  * issuer, `jti:i<length>:<issuer>:<jti>` for one issuer, and `sub:…` alike for subjects. A token
  * entry expires (`PX`) when the token can no longer be accepted, and is only ever extended, by
- * one Lua script. A subject entry holds the cut-off in ms, only ever raised, and has no expiry,
- * like the memory store's (delete it to lift the revocation). `isRevoked` costs one round trip:
- * one `MGET` of the token's and its subject's keys. Default prefix `tollgate:revoked:`. On Redis
- * Cluster, put a hash tag in the prefix (`tollgate:{revoked}:`) so all keys share a slot.
+ * one Lua script. A subject entry holds the cut-off in ms, only ever raised, and expires
+ * `maxTokenLifetime` seconds (default 24 h) after the cut-off, when every token it covers has
+ * expired (delete it to lift the revocation sooner). `isRevoked` costs one round trip: one `MGET`
+ * of the token's and its subject's keys. Default prefix `tollgate:{revoked}:`: its hash tag puts
+ * all keys in one Redis Cluster slot. On a cluster client, a prefix without a hash tag is a setup
+ * error (the `MGET` would fail with CROSSSLOT on every request).
  */
 export class RedisRevocationStore implements RevocationStore {
   readonly #send: SendCommand;
   readonly #prefix: string;
+  readonly #lifetimeMs: number;
 
-  constructor(options: RedisStoreOptions) {
-    const parsed = parseRedisStoreOptions(options, 'RedisRevocationStore', 'tollgate:revoked:');
+  constructor(options: RedisRevocationStoreOptions) {
+    const parsed = parseRedisStoreOptions(options, 'RedisRevocationStore', 'tollgate:{revoked}:', ['maxTokenLifetime']);
+    if (parsed.isCluster && !hasHashTag(parsed.prefix)) {
+      setupError('ERR_TOLLGATE_INVALID_OPTION', `RedisRevocationStore: on Redis Cluster the prefix needs a hash tag, such as "tollgate:{revoked}:" (got "${parsed.prefix}")`);
+    }
     this.#send = parsed.send;
     this.#prefix = parsed.prefix;
+    this.#lifetimeMs = maxTokenLifetimeMs(options.maxTokenLifetime, 'RedisRevocationStore');
   }
 
   async revokeToken(jti: string, expiresAt: Date, issuer?: string): Promise<void> {
@@ -48,7 +65,9 @@ export class RedisRevocationStore implements RevocationStore {
   async revokeSubject(subject: string, issuedBefore: Date, issuer?: string): Promise<void> {
     const key = this.#prefix + revocationKey('sub', subject, issuer);
     const cutoff = assertTime(issuedBefore, 'revokeSubject: issuedBefore');
-    await this.#send(['EVAL', RAISE_CUTOFF, '1', key, String(cutoff)]);
+    const forgetAt = cutoff + this.#lifetimeMs;
+    if (forgetAt <= Date.now()) return; // every token it covers has expired
+    await this.#send(['EVAL', RAISE_CUTOFF, '1', key, String(cutoff), String(forgetAt)]);
   }
 
   async isRevoked(claims: RevocationSubject): Promise<boolean> {

@@ -82,7 +82,7 @@ describe('README', () => {
 
     // Revoked by another process (here, the test) through the same Redis.
     const stolen = await idp.mint();
-    written.push(`tollgate:revoked:${revocationKey('jti', String(decodeJwt(stolen).jti), idp.issuer)}`);
+    written.push(`tollgate:{revoked}:${revocationKey('jti', String(decodeJwt(stolen).jti), idp.issuer)}`);
     await revoke(new RedisRevocationStore({ client: redis }), { token: stolen });
     const revoked = await del(stolen);
     expect(revoked.status).toBe(401);

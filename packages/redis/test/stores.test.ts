@@ -33,7 +33,7 @@ const realTime = { now: Date.now, elapse: (ms: number) => sleep(ms) };
 
 for (const [name, client] of Object.entries(clients)) {
   nonceStoreContract(`RedisNonceStore (${name})`, () => ({ store: new RedisNonceStore({ client: client(), prefix: `${RUN}${randomUUID()}:` }), ...realTime }));
-  revocationStoreContract(`RedisRevocationStore (${name})`, () => ({ store: new RedisRevocationStore({ client: client(), prefix: `${RUN}${randomUUID()}:` }), ...realTime }));
+  revocationStoreContract(`RedisRevocationStore (${name})`, (options) => ({ store: new RedisRevocationStore({ client: client(), prefix: `${RUN}${randomUUID()}:`, ...options }), ...realTime }));
 }
 
 describe('RedisNonceStore on Redis', () => {
@@ -104,6 +104,10 @@ describe('RedisRevocationStore on Redis', () => {
     await store.revokeSubject('s2', new Date(cutoff));
     expect(commands.map((c) => c[0])).toEqual(['EVAL', 'EVAL']);
     await expect(ioredis.get(`${RUN}sub:*:s2`)).resolves.toBe(String(cutoff));
+    // Redis itself forgets it maxTokenLifetime (default 24 h) after the cut-off.
+    const subjectTtl = await ioredis.pttl(`${RUN}sub:*:s2`);
+    expect(subjectTtl).toBeGreaterThan(86_400_000 - 10_000);
+    expect(subjectTtl).toBeLessThanOrEqual(86_400_000);
   });
 
   it('never lowers a cut-off under concurrent revocations', async () => {
@@ -121,13 +125,13 @@ describe('RedisRevocationStore on Redis', () => {
     await expect(store.isRevoked({ sub: 'mangled', iat: Math.floor(Date.now() / 1000) })).resolves.toBe(true);
   });
 
-  it('uses the tollgate:revoked: prefix by default', async () => {
+  it('uses the tollgate:{revoked}: prefix by default', async () => {
     const jti = `${RUN}default`;
     await new RedisRevocationStore({ client: ioredis }).revokeToken(jti, new Date(Date.now() + 10_000));
     try {
-      await expect(ioredis.exists(`tollgate:revoked:jti:*:${jti}`)).resolves.toBe(1);
+      await expect(ioredis.exists(`tollgate:{revoked}:jti:*:${jti}`)).resolves.toBe(1);
     } finally {
-      await ioredis.del(`tollgate:revoked:jti:*:${jti}`);
+      await ioredis.del(`tollgate:{revoked}:jti:*:${jti}`);
     }
   });
 });
@@ -141,6 +145,10 @@ describe('Redis store options', () => {
       expect(() => new Store({ client: ioredis, prefix: 1 as never })).toThrow(TollgateSetupError);
       for (const timeoutMs of [0, -5, Number.NaN]) expect(() => new Store({ client: nodeRedis, timeoutMs })).toThrow(TollgateSetupError);
     }
+    for (const maxTokenLifetime of [0, -1, Number.NaN, '3600']) {
+      expect(() => new RedisRevocationStore({ client: ioredis, maxTokenLifetime } as never)).toThrow(expect.objectContaining({ code: 'ERR_TOLLGATE_INVALID_OPTION' }));
+    }
+    expect(() => new RedisNonceStore({ client: ioredis, maxTokenLifetime: 60 } as never)).toThrow(expect.objectContaining({ code: 'ERR_TOLLGATE_UNKNOWN_OPTION' }));
   });
 });
 

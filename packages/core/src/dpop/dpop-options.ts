@@ -22,10 +22,17 @@ export interface DpopOptions {
   /** Proof algorithms accepted. Default ES256, ES384, EdDSA, Ed25519, PS256, RS256. */
   algorithms?: readonly string[];
   /**
-   * The public origin (`https://api.example.com`) the proof's `htu` must match. Default: the
-   * request's protocol and host as the framework's proxy settings establish them.
+   * The public origin (`https://api.example.com`) the proof's `htu` must match. Required unless
+   * `trustHostHeader` is true.
    */
   origin?: string;
+  /**
+   * Without `origin`, build the `htu` a proof must match from the request's protocol and `Host`
+   * (`X-Forwarded-*` only as the framework's trust-proxy setting allows). Only safe when
+   * whatever sits in front of the app sets or checks the Host header; so it must be said.
+   * Default false: DPoP without `origin` is a setup error.
+   */
+  trustHostHeader?: boolean;
   /** How old a proof's `iat` may be, in seconds. Default 300. */
   proofMaxAge?: number;
   /** Demand server nonces (`use_dpop_nonce`), rotated. Default off. */
@@ -57,8 +64,15 @@ const DEFAULT_ALGORITHMS: readonly Algorithm[] = ['ES256', 'ES384', 'EdDSA', 'Ed
 /** Validates `dpop` options at setup. */
 export function parseDpopOptions(options: DpopOptions): ParsedDpopOptions {
   if (typeof options !== 'object' || options === null) setupError('ERR_TOLLGATE_INVALID_OPTION', 'dpop must be an object');
-  assertKnownOptions(options, ['required', 'algorithms', 'origin', 'proofMaxAge', 'nonce', 'store', 'maxProofsPerKey'], 'dpop');
+  assertKnownOptions(options, ['required', 'algorithms', 'origin', 'trustHostHeader', 'proofMaxAge', 'nonce', 'store', 'maxProofsPerKey'], 'dpop');
   if (options.required !== undefined && typeof options.required !== 'boolean') setupError('ERR_TOLLGATE_INVALID_OPTION', 'dpop.required must be a boolean');
+  if (options.trustHostHeader !== undefined && typeof options.trustHostHeader !== 'boolean') {
+    setupError('ERR_TOLLGATE_INVALID_OPTION', 'dpop.trustHostHeader must be a boolean');
+  }
+  if (options.origin === undefined && options.trustHostHeader !== true) {
+    setupError('ERR_TOLLGATE_INVALID_OPTION',
+      'dpop.origin is required (the public origin proofs are made for, such as https://api.example.com); set dpop.trustHostHeader: true to use the request\'s Host header instead');
+  }
   const algorithms = parseAlgorithms(options.algorithms ?? DEFAULT_ALGORITHMS, 'dpop.algorithms', 'asymmetric');
   let origin: string | undefined;
   if (options.origin !== undefined) {

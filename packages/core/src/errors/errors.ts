@@ -76,6 +76,17 @@ export class TollgateError extends Error {
     this.headers = Object.freeze(headers);
     Object.defineProperty(this, 'stack', { value: `${this.name}: ${description}`, writable: true, configurable: true });
   }
+
+  /**
+   * How `console.log(err)` / `util.inspect(err)` show a refusal: one line, without the `cause`.
+   * Express 5's final handler logs `console.error(err)` for every error it gets, and Node's
+   * default rendering would add the cause's full stack (a `jose` error for a forged token): a
+   * dozen log lines per bad token, an attacker's lever for log flooding. An app that wants the
+   * underlying error logs `err.cause` itself.
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `${this.name}: ${this.description} (${this.status} ${this.code}, ${this.reason})`;
+  }
 }
 
 /** Type guard for errors of the Tollgate family (works across duplicated package copies). */

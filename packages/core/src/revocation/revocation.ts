@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { storeBounds } from '../errors/setup-error.js';
+import { setupError, storeBounds } from '../errors/setup-error.js';
 import { isBeforeCutoff, revocationKey, revocationKeysOf, type RevocationSubject } from './revocation-key.js';
 
 export type { RevocationSubject } from './revocation-key.js';
@@ -38,6 +38,22 @@ export function assertRevocationTime(value: Date, name: string): number {
   return value.getTime();
 }
 
+/** Default `maxTokenLifetime` of the revocation stores: 24 hours, in seconds. */
+export const DEFAULT_MAX_TOKEN_LIFETIME = 86_400;
+
+/**
+ * A revocation store's `maxTokenLifetime` (seconds, default 24 h) in ms, validated at setup: the
+ * longest time a token may live from `iat` to `exp` (plus clock tolerance). A subject revocation
+ * is forgotten that long after its cut-off, when every token it covers has expired.
+ */
+export function maxTokenLifetimeMs(value: unknown, what: string): number {
+  if (value === undefined) return DEFAULT_MAX_TOKEN_LIFETIME * 1000;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    setupError('ERR_TOLLGATE_INVALID_OPTION', `${what}.maxTokenLifetime must be a positive number of seconds`);
+  }
+  return value * 1000;
+}
+
 /**
  * An in-process {@link RevocationStore}, bounded to `max` token entries and `max` subjects.
  * It never forgets a live revocation to make room: when full of live entries, `revokeToken`
@@ -49,11 +65,22 @@ export class MemoryRevocationStore implements RevocationStore {
   readonly #subjects: Map<string, number> = new Map();
   readonly #max: number;
   readonly #now: () => number;
+  readonly #lifetimeMs: number;
 
-  constructor(options: { max?: number; now?: () => number } = {}) {
-    const { max, now } = storeBounds(options, 'MemoryRevocationStore', 100_000);
+  /**
+   * @param options.max bound on token entries and on subjects (default 100 000)
+   * @param options.maxTokenLifetime seconds (default 86 400): a subject revocation is forgotten
+   *   this long after its cut-off; set it to the longest `exp - iat` your issuers use, plus the
+   *   clock tolerance
+   * @param options.now the clock, for tests
+   */
+  constructor(options: { max?: number; now?: () => number; maxTokenLifetime?: number } = {}) {
+    if (typeof options !== 'object' || options === null) setupError('ERR_TOLLGATE_INVALID_OPTION', 'MemoryRevocationStore: options must be an object');
+    const { maxTokenLifetime, ...bounds } = options;
+    const { max, now } = storeBounds(bounds, 'MemoryRevocationStore', 100_000);
     this.#max = max;
     this.#now = now;
+    this.#lifetimeMs = maxTokenLifetimeMs(maxTokenLifetime, 'MemoryRevocationStore');
     // ttlResolution 0: read the clock on every check, never a cached (outdated) time.
     this.#tokens = new LRUCache({ max: this.#max, ttlAutopurge: false, ttlResolution: 0, perf: { now: () => this.#now() } });
   }
@@ -73,17 +100,29 @@ export class MemoryRevocationStore implements RevocationStore {
 
   async revokeSubject(subject: string, issuedBefore: Date, issuer?: string): Promise<void> {
     const before = assertRevocationTime(issuedBefore, 'revokeSubject: issuedBefore');
+    if (before + this.#lifetimeMs <= this.#now()) return; // every token it covers has expired
     const key = revocationKey('sub', subject, issuer);
-    const current = this.#subjects.get(key);
-    if (current === undefined && this.#subjects.size >= this.#max) throw new StoreFullError('the revocation store is full of subjects');
+    const current = this.#liveCutoff(key);
+    if (current === undefined && this.#subjects.size >= this.#max) {
+      for (const known of this.#subjects.keys()) this.#liveCutoff(known);
+      if (this.#subjects.size >= this.#max) throw new StoreFullError('the revocation store is full of subjects');
+    }
     this.#subjects.set(key, Math.max(current ?? 0, before));
+  }
+
+  /** The subject's cut-off, unless `maxTokenLifetime` has passed since it (then it is dropped). */
+  #liveCutoff(subject: string): number | undefined {
+    const before = this.#subjects.get(subject);
+    if (before === undefined || before + this.#lifetimeMs > this.#now()) return before;
+    this.#subjects.delete(subject);
+    return undefined;
   }
 
   async isRevoked(claims: RevocationSubject): Promise<boolean> {
     const keys = revocationKeysOf(claims);
     if (keys.jti.some((key) => this.#tokens.has(key))) return true;
     return keys.sub.some((key) => {
-      const cutoff = this.#subjects.get(key);
+      const cutoff = this.#liveCutoff(key);
       return cutoff !== undefined && isBeforeCutoff(cutoff, claims.iat);
     });
   }

@@ -1,4 +1,5 @@
 import { KeySourceUnavailableError } from './key-source-error.js';
+import { readCappedText } from './read-capped.js';
 
 /** The largest JWKS or discovery document read: real ones are a few KiB, an endless one must not fill the heap. */
 export const MAX_KEY_DOCUMENT_BYTES = 1024 * 1024;
@@ -19,25 +20,6 @@ function mediaType(response: Response): string {
   return (response.headers.get('content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase();
 }
 
-async function readCapped(response: Response, what: string): Promise<string> {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > MAX_KEY_DOCUMENT_BYTES) throw new KeySourceUnavailableError(`${what} is larger than ${MAX_KEY_DOCUMENT_BYTES} bytes`);
-  const reader = response.body?.getReader();
-  if (reader === undefined) throw new KeySourceUnavailableError(`${what} answered without a body`);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_KEY_DOCUMENT_BYTES) {
-      reader.cancel().catch(() => { /* the connection is dropped either way */ });
-      throw new KeySourceUnavailableError(`${what} is larger than ${MAX_KEY_DOCUMENT_BYTES} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /**
  * Fetches one JSON document of a key source (a JWKS, OpenID discovery metadata): status 200, one
@@ -66,7 +48,8 @@ export async function fetchJson(url: URL, options: FetchJsonOptions): Promise<un
       response.body?.cancel().catch(() => { /* not read */ });
       throw new KeySourceUnavailableError(`${what} answered with the content type ${JSON.stringify(mediaType(response))}, not JSON`);
     }
-    const text = await readCapped(response, what);
+    const text = await readCappedText(response, MAX_KEY_DOCUMENT_BYTES, (problem) => new KeySourceUnavailableError(
+      problem === 'no body' ? `${what} answered without a body` : `${what} is larger than ${MAX_KEY_DOCUMENT_BYTES} bytes`));
     try {
       return JSON.parse(text) as unknown;
     } catch {

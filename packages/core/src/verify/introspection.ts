@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { AuthContext } from '../context.js';
+import { readCappedText } from './read-capped.js';
 import { TokenCache } from './token-cache.js';
 import type { Challenge } from '../errors/challenge.js';
 import type { RejectionReason } from '../errors/error-codes.js';
@@ -120,21 +121,8 @@ function digest(token: string): string {
 async function readJson(response: Response): Promise<unknown> {
   const type = response.headers.get('content-type') ?? '';
   if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) throw new IntrospectionUnavailableError(`answered ${type === '' ? 'no content type' : 'a non-JSON content type'}`);
-  const reader = response.body?.getReader();
-  if (reader === undefined) throw new IntrospectionUnavailableError('answered no body');
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw new IntrospectionUnavailableError('answered too large a body');
-    }
-    chunks.push(value);
-  }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  const text = await readCappedText(response, MAX_BODY_BYTES, (problem) => new IntrospectionUnavailableError(problem === 'no body' ? 'answered no body' : 'answered too large a body'));
+  return JSON.parse(text) as unknown;
 }
 
 const ACCESS_TOKEN_TYPES = new Set(['bearer', 'dpop', 'access_token', 'urn:ietf:params:oauth:token-type:access_token']);

@@ -4,6 +4,9 @@
  * ones, claim shapes for the scope check, and DPoP proofs. Whatever comes in, the answer is never
  * a 5xx, never a hang (each request has a deadline), never shows a stack or the token; a forgery
  * is never accepted; the scope check passes exactly when the token carries the exact scope.
+ * API keys (random strings, one character changed, a bad check, an unknown id, a wrong secret
+ * under a valid check, a key in both headers) pass only when they are the real key, sent once;
+ * a `cnf` claim of any shape never lets a token pass as a plain bearer token.
  *
  * Seeded and bounded in `npm test`; `npm run fuzz` runs the same properties longer
  * (FUZZ_RUNS, default 1000 there; FUZZ_SEED to explore other inputs) and prints what it saw.
@@ -15,6 +18,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { CompactSign, exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { createDpopHolder, type DpopHolder } from '@tollgate/testing';
+import { apiKeyChecksum, ApiKeys, MemoryApiKeyStore } from '@tollgate/core';
 import { frameworks, type Framework } from './harness.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 30);
@@ -35,6 +39,9 @@ let holder: DpopHolder;
 let otherHolder: DpopHolder;
 /** An ES256 key that is not the holder's, for proofs whose signature does not match their jwk. */
 let wrongProofKey: CryptoKey;
+/** The API keys every app accepts beside JWTs, and the one real key they hold. */
+let apiKeys: ApiKeys;
+let realKey: string;
 const servers: Array<{ name: string; server: Server; base: string }> = [];
 /** Statuses seen, per property, for the fuzz run's printout. */
 const seen: Record<string, Record<number, number>> = {};
@@ -45,13 +52,15 @@ async function keyPair(): Promise<Keys> {
 }
 
 function appFor(framework: Framework) {
-  const options = { issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [issuerKeys.publicJwk] }, algorithms: ['RS256' as const], dpop: { origin: ORIGIN } };
+  const options = { issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [issuerKeys.publicJwk] }, algorithms: ['RS256' as const], dpop: { origin: ORIGIN }, apiKeys };
   return framework.app([{ method: 'get', path: '/orders', guards: (t) => [t.authenticate(options), t.requireScopes('orders:read')] }]);
 }
 
 beforeAll(async () => {
   [issuerKeys, foreignKeys, holder, otherHolder] = await Promise.all([keyPair(), keyPair(), createDpopHolder(), createDpopHolder()]);
   wrongProofKey = (await generateKeyPair('ES256')).privateKey;
+  apiKeys = new ApiKeys({ store: new MemoryApiKeyStore() });
+  realKey = (await apiKeys.create({ name: 'fuzz', subject: 'svc-fuzz', scopes: ['orders:read'] })).key;
   for (const framework of frameworks) {
     const server = createServer(appFor(framework));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -72,14 +81,15 @@ const now = () => Math.floor(Date.now() / 1000);
 
 interface Answer { status: number; body: string; challenge: string | null }
 
-/** One request with a deadline; checks what every answer must satisfy. */
-async function send(base: string, property: string, headers: Record<string, string>, secret?: string): Promise<Answer> {
+/** One request with a deadline; checks what every answer must satisfy (no stack, none of `secrets`). */
+async function send(base: string, property: string, headers: Record<string, string>, ...secrets: Array<string | undefined>): Promise<Answer> {
   const response = await fetch(`${base}/orders`, { headers, signal: AbortSignal.timeout(REQUEST_DEADLINE_MS) });
   const body = await response.text();
   (seen[property] ??= {})[response.status] = (seen[property]![response.status] ?? 0) + 1;
   expect(response.status).toBeLessThan(500);
   expect(body).not.toMatch(/^\s+at .+/m);
-  if (secret !== undefined && secret.length > 20) {
+  for (const secret of secrets) {
+    if (secret === undefined || secret.length <= 20) continue;
     expect(body).not.toContain(secret);
     expect(JSON.stringify([...response.headers])).not.toContain(secret);
   }
@@ -245,6 +255,55 @@ describe.each(frameworks.map((f) => [f.name] as const))('%s under fuzzing', (nam
       if (answer.status === 200) expect(valid).toBe(true);
       else expect([400, 401]).toContain(answer.status);
       if (valid) expect(answer.status).toBe(200);
+    });
+  }, TEST_TIMEOUT_MS);
+
+  it('a cnf claim of any shape never lets a token pass as a plain bearer token', async () => {
+    // No mtls here, so no cnf is verifiable on a Bearer request: every one must be refused.
+    const member = fc.oneof(fc.string({ maxLength: 10 }), fc.integer(), fc.constant(null), fc.constant({}), fc.array(fc.string({ maxLength: 3 }), { maxLength: 2 }));
+    const cnf = fc.oneof(
+      fc.constantFrom<unknown>(-17, 0, '', 'bound', true, false, null, [], [{ jkt: 'x' }], {}),
+      fc.oneof(fc.integer(), fc.double(), fc.string({ maxLength: 20 }), fc.array(member, { maxLength: 3 })),
+      fc.dictionary(fc.constantFrom('jkt', 'x5t#S256', 'jwk', 'kid', 'jku', '__proto__', 'x'), member, { maxKeys: 3 }),
+    );
+    await property(cnf, async (value) => {
+      const token = await sign({ kid: KID }, validClaims({ scope: 'orders:read', cnf: value }), 'issuer');
+      const answer = await send(base(), 'cnf shapes', { authorization: `Bearer ${token}` }, token);
+      expect(answer.status).toBe(401);
+      expect(answer.challenge).toContain('invalid_token');
+    });
+  }, TEST_TIMEOUT_MS);
+
+  it('API keys of every kind, in either header or both: 200 only for the real key, sent once', async () => {
+    const base62 = fc.constantFrom(...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'.split(''));
+    const base62String = (length: number) => fc.string({ unit: base62, minLength: length, maxLength: length });
+    const [, realId, realTail] = /^tg_([0-9A-Za-z]{16})_([0-9A-Za-z]{38})$/.exec(realKey)!;
+    const realSecret = realTail!.slice(0, 32);
+    const withCheck = (body: string) => body + apiKeyChecksum(body);
+    const candidate = fc.oneof(
+      printable,
+      fc.constant(realKey),
+      // One character of the real key changed (the same character now and then: then it is the real key).
+      fc.tuple(fc.nat({ max: realKey.length - 1 }), base62).map(([at, char]) => realKey.slice(0, at) + char + realKey.slice(at + 1)),
+      // The right prefix and shape, with a check that almost never matches.
+      fc.tuple(base62String(16), base62String(38)).map(([id, tail]) => `tg_${id}_${tail}`),
+      // A valid format and check for an id that does not exist.
+      fc.tuple(base62String(16), base62String(32)).map(([id, secret]) => withCheck(`tg_${id}_${secret}`)),
+      // The real id with secret characters flipped, the check made valid again.
+      fc.array(fc.tuple(fc.nat({ max: 31 }), base62), { minLength: 1, maxLength: 4 }).map((flips) => {
+        const secret = flips.reduce((s, [at, char]) => s.slice(0, at) + char + s.slice(at + 1), realSecret);
+        return withCheck(`tg_${realId}_${secret}`);
+      }),
+    );
+    const placement = fc.constantFrom('authorization', 'x-api-key', 'both');
+    await property(fc.tuple(candidate, placement), async ([key, where]) => {
+      const headers: Record<string, string> = {};
+      if (where !== 'x-api-key') headers.authorization = `Bearer ${key}`;
+      if (where !== 'authorization') headers['x-api-key'] = key;
+      const answer = await send(base(), 'api keys', headers, key, realKey);
+      if (key === realKey && where !== 'both') expect(answer.status).toBe(200);
+      else expect([400, 401]).toContain(answer.status);
+      if (answer.status !== 200) expect(answer.challenge).not.toBeNull();
     });
   }, TEST_TIMEOUT_MS);
 });

@@ -92,6 +92,8 @@ describe.each(eachFramework)('%s: certificate-bound tokens', (_name, framework: 
     ['a cnf that is a string', 'bound'],
     ['a cnf that is an array', [{ jkt: 'abc' }]],
     ['an empty thumbprint', { 'x5t#S256': '' }],
+    ['a cnf that is a number (the issue-18 fuzz finding)', -17],
+    ['an empty cnf object, which names no key', {}],
   ])('refuses %s: a binding Tollgate cannot verify never passes as bearer', async (_what, cnf) => {
     const response = await get(await tlsApp({ mtls: {} }), await idp.mint({ scope: 'orders:read', cnf }), alice);
     expect(response.status).toBe(401);

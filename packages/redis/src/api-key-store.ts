@@ -1,6 +1,6 @@
 import type { ApiKeyPatch, ApiKeyRecord, ApiKeyStore } from '@tollgate/core';
 import type { SendCommand } from './client.js';
-import { parseRedisStoreOptions, type RedisStoreOptions } from './options.js';
+import { parseRedisStoreOptions, requireHashTagOnCluster, type RedisStoreOptions } from './options.js';
 
 // Inserts the hash and indexes its id, unless the id exists: one atomic step.
 const PUT = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -82,7 +82,8 @@ function fromFields(f: Record<string, string>): ApiKeyRecord | undefined {
  * sets `prefix + 'all'` and `prefix + 'subject:' + subject`. `put` and `spend` are one script
  * each, so an insert never overwrites and a cap is refilled and spent atomically. The default
  * prefix `tollgate:{apikeys}:` carries a hash tag: on Redis Cluster every key of the store shares
- * a slot, as a script touching several keys needs (keep a `{…}` tag in your own prefix).
+ * a slot, as a script touching several keys needs: on a cluster client, a prefix without a
+ * `{…}` tag is a setup error.
  */
 export class RedisApiKeyStore implements ApiKeyStore {
   readonly #send: SendCommand;
@@ -90,6 +91,7 @@ export class RedisApiKeyStore implements ApiKeyStore {
 
   constructor(options: RedisStoreOptions) {
     const parsed = parseRedisStoreOptions(options, 'RedisApiKeyStore', 'tollgate:{apikeys}:');
+    requireHashTagOnCluster(parsed, 'RedisApiKeyStore', 'tollgate:{apikeys}:');
     this.#send = parsed.send;
     this.#prefix = parsed.prefix;
   }

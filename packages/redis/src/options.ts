@@ -28,6 +28,16 @@ export function hasHashTag(prefix: string): boolean {
   return open >= 0 && prefix.indexOf('}', open + 1) > open + 1;
 }
 
+/**
+ * Refuses, at setup, a prefix without a hash tag on a cluster client, for a store whose commands
+ * touch several keys at once (they would fail with CROSSSLOT on every request).
+ */
+export function requireHashTagOnCluster(parsed: ParsedRedisStoreOptions, what: string, example: string): void {
+  if (parsed.isCluster && !hasHashTag(parsed.prefix)) {
+    setupError('ERR_TOLLGATE_INVALID_OPTION', `${what}: on Redis Cluster the prefix needs a hash tag, such as "${example}" (got "${parsed.prefix}")`);
+  }
+}
+
 const KNOWN = ['client', 'prefix', 'timeoutMs'];
 
 /** Validates a store's options once, at construction: a misconfiguration throws, it never fails open later. */

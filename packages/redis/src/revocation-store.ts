@@ -1,6 +1,6 @@
-import { assertRevocationTime, isBeforeCutoff, maxTokenLifetimeMs, revocationKey, revocationKeysOf, setupError, type RevocationStore, type RevocationSubject } from '@tollgate/core';
+import { assertRevocationTime, isBeforeCutoff, maxTokenLifetimeMs, revocationKey, revocationKeysOf, type RevocationStore, type RevocationSubject } from '@tollgate/core';
 import type { SendCommand } from './client.js';
-import { hasHashTag, parseRedisStoreOptions, type RedisStoreOptions } from './options.js';
+import { parseRedisStoreOptions, requireHashTagOnCluster, type RedisStoreOptions } from './options.js';
 
 // Extends a token entry to ARGV[1] ms from now unless it already lives at least that long, in one
 // atomic step: a second revocation (a forged token with an earlier exp) can never shorten it.
@@ -47,9 +47,7 @@ export class RedisRevocationStore implements RevocationStore {
 
   constructor(options: RedisRevocationStoreOptions) {
     const parsed = parseRedisStoreOptions(options, 'RedisRevocationStore', 'tollgate:{revoked}:', ['maxTokenLifetime']);
-    if (parsed.isCluster && !hasHashTag(parsed.prefix)) {
-      setupError('ERR_TOLLGATE_INVALID_OPTION', `RedisRevocationStore: on Redis Cluster the prefix needs a hash tag, such as "tollgate:{revoked}:" (got "${parsed.prefix}")`);
-    }
+    requireHashTagOnCluster(parsed, 'RedisRevocationStore', 'tollgate:{revoked}:');
     this.#send = parsed.send;
     this.#prefix = parsed.prefix;
     this.#lifetimeMs = maxTokenLifetimeMs(options.maxTokenLifetime, 'RedisRevocationStore');

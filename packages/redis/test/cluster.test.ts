@@ -14,8 +14,12 @@ import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { TollgateSetupError } from '@tollgate/core';
 import { RedisNonceStore } from '../src/nonce-store.js';
 import { RedisRevocationStore } from '../src/revocation-store.js';
+import { RedisApiKeyStore } from '../src/api-key-store.js';
+import { RedisAnomalyStore } from '../src/anomaly-store.js';
 import type { RedisClientLike } from '../src/client.js';
 import { nonceStoreContract, revocationStoreContract } from '../../../test/stores-contract.js';
+import { apiKeyStoreContract } from '../../../test/api-key-store-contract.js';
+import { anomalyStoreContract } from '../../../test/anomaly-store-contract.js';
 import { describeRateLimitStoreContract } from '../../../test/fixtures/rate-limit-store-contract.js';
 import { startRedisCluster, type RedisCluster } from '../../../test/fixtures/redis-cluster.js';
 
@@ -53,6 +57,10 @@ for (const [name, client] of Object.entries(clients)) {
   nonceStoreContract(`RedisNonceStore (${name})`, () => ({ store: new RedisNonceStore({ client: client(), prefix: `nonce:${randomUUID()}:` }), ...realTime }));
   // The default prefix, as an app on a cluster would use it: its hash tag keeps the MGET in one slot.
   revocationStoreContract(`RedisRevocationStore (${name}, default prefix)`, (options) => ({ store: new RedisRevocationStore({ client: client(), ...options }), ...realTime }));
+  // A fresh hash tag per test: the contract lists every record of a store, so stores must not share keys.
+  apiKeyStoreContract(`RedisApiKeyStore (${name})`, () => new RedisApiKeyStore({ client: client(), prefix: `apikeys:{${randomUUID()}}:`, timeoutMs: 2000 }));
+  // No hash tag in the prefix: a client's two failure keys carry the client as their tag.
+  anomalyStoreContract(`RedisAnomalyStore (${name})`, () => ({ store: new RedisAnomalyStore({ client: client(), prefix: `anomaly:${randomUUID()}:`, timeoutMs: 2000 }), ...realTime }));
 }
 
 /** rate-limit-redis on a cluster: every command routed by its key (SCRIPT LOAD goes to every master with ioredis). */
@@ -99,12 +107,31 @@ describe('Redis Cluster specifics', () => {
     expect(counts.filter((n) => n > 0).length).toBeGreaterThan(1);
   });
 
-  it('refuses, at setup, a revocation prefix without a hash tag on a cluster client', () => {
+  it('refuses, at setup, a revocation or API-key prefix without a hash tag on a cluster client', () => {
     for (const client of Object.values(clients)) {
       for (const prefix of ['app:revoked:', 'app:{}:', 'app:{revoked:']) {
         expect(() => new RedisRevocationStore({ client: client(), prefix })).toThrow(TollgateSetupError);
+        expect(() => new RedisApiKeyStore({ client: client(), prefix })).toThrow(TollgateSetupError);
       }
       expect(() => new RedisRevocationStore({ client: client(), prefix: 'app:{revoked}:' })).not.toThrow();
+      expect(() => new RedisApiKeyStore({ client: client(), prefix: 'app:{apikeys}:' })).not.toThrow();
+      expect(() => new RedisApiKeyStore({ client: client() })).not.toThrow();
+    }
+  });
+
+  it("keeps an API key's record and both its indexes in one slot with the default prefix", async () => {
+    const store = new RedisApiKeyStore({ client: nodeRedis as unknown as RedisClientLike });
+    const id = randomUUID().replaceAll('-', '').slice(0, 16);
+    const record = { id, name: 'cluster', subject: `svc-${id}`, scopes: [], roles: [], salt: 'c2FsdA', hash: 'aGFzaA', start: `tg_${id}`, createdAt: new Date() };
+    try {
+      await store.put(record);
+      await expect(store.get(id)).resolves.toEqual(record);
+      await expect(store.list({ subject: record.subject })).resolves.toEqual([record]);
+      const slots = await Promise.all([`key:${id}`, 'all', `subject:${record.subject}`].map((suffix) => ioredis.cluster('KEYSLOT', `tollgate:{apikeys}:${suffix}`)));
+      expect(new Set(slots).size).toBe(1);
+    } finally {
+      await ioredis.del(`tollgate:{apikeys}:key:${id}`, `tollgate:{apikeys}:subject:${record.subject}`);
+      await ioredis.srem('tollgate:{apikeys}:all', id);
     }
   });
 });

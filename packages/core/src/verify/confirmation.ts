@@ -13,7 +13,8 @@ export interface Confirmation {
 const NONE: Confirmation = Object.freeze({ jkt: undefined, x5t: undefined });
 
 /**
- * Reads the token's `cnf` claim. A confirmation method Tollgate cannot verify (`jwk`, `jku`,
+ * Reads the token's `cnf` claim. A `cnf` that is not a non-empty object of string members is
+ * invalid. A confirmation method Tollgate cannot verify (`jwk`, `jku`,
  * `kid`, anything unknown) fails closed: a bound token must never pass as a plain bearer token.
  * A certificate binding counts as verifiable only when `mtls` is configured.
  */
@@ -24,6 +25,8 @@ export function readConfirmation(claims: JWTPayload, context: { mtls: boolean; c
     new TollgateError('invalid_token', description, { reason, challenge: [...context.challenges] });
   if (cnf === null || typeof cnf !== 'object' || Array.isArray(cnf)) throw refuse('The access token has an invalid cnf claim', 'invalid_claim');
   const members = cnf as Record<string, unknown>;
+  // An empty `cnf` names no key: it claims a binding while binding to nothing, so it is refused too.
+  if (Object.keys(members).length === 0) throw refuse('The access token has an invalid cnf claim', 'invalid_claim');
   for (const name of Object.keys(members)) {
     if (name !== 'jkt' && name !== 'x5t#S256') throw refuse('The access token is bound to a key this resource cannot check', 'unsupported_confirmation');
     if (typeof members[name] !== 'string' || members[name] === '') throw refuse('The access token has an invalid cnf claim', 'invalid_claim');

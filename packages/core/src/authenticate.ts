@@ -1,4 +1,4 @@
-import { auditBase, emitAudit, rejection, wantsMetrics } from './monitoring/audit.js';
+import { auditBase, emitAudit, rejection, wantsMetrics, type AuthenticatedEvent } from './monitoring/audit.js';
 import { createAnomalyWatch } from './monitoring/anomalies.js';
 import { withKeyFetchEvents } from './monitoring/key-fetches.js';
 import { readRoles, readScopes } from './authorize/claims.js';
@@ -180,8 +180,13 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
 
   function reportAccepted(req: TollgateRequest, auth: AuthContext, cached: boolean, started: number): AuthContext {
     if (audit !== undefined) {
-      const duration = timed ? { duration: (performance.now() - started) / 1000 } : {};
-      emitAudit(audit, { ...auditBase(req, options.now(), auth), type: 'authenticated', scopes: auth.scopes, cached, ...duration });
+      // Fields assigned, not spread: this event is built for every accepted request.
+      const event = auditBase(req, options.now(), auth) as AuthenticatedEvent;
+      event.type = 'authenticated';
+      event.scopes = auth.scopes;
+      event.cached = cached;
+      if (timed) event.duration = (performance.now() - started) / 1000;
+      emitAudit(audit, event);
     }
     return auth;
   }

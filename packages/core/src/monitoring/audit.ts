@@ -26,15 +26,17 @@ export interface AuditEventBase {
  * as known — the fingerprint alone for a token that failed verification, never the token.
  */
 export function auditBase(req: TollgateRequest, time: number, who?: Pick<AuthContext, 'fingerprint'> & Partial<Pick<AuthContext, 'issuer' | 'subject' | 'clientId' | 'scheme' | 'keyId'>>): AuditEventBase {
-  return {
-    time: new Date(time).toISOString(), method: req.method, path: requestPath(req),
-    ...(who === undefined ? {} : { fingerprint: who.fingerprint }),
-    ...(who?.issuer === undefined ? {} : { issuer: who.issuer }),
-    ...(who?.subject === undefined ? {} : { subject: who.subject }),
-    ...(who?.clientId === undefined ? {} : { clientId: who.clientId }),
-    ...(who?.scheme === undefined ? {} : { scheme: who.scheme }),
-    ...(who?.keyId === undefined ? {} : { keyId: who.keyId }),
-  };
+  // Built by assignment, not by conditional spreads: this runs for every accepted request when a
+  // sink is set, and spreads of varying shapes cost several µs each there.
+  const base: AuditEventBase = { time: new Date(time).toISOString(), method: req.method, path: requestPath(req) };
+  if (who === undefined) return base;
+  base.fingerprint = who.fingerprint;
+  if (who.issuer !== undefined) base.issuer = who.issuer;
+  if (who.subject !== undefined) base.subject = who.subject;
+  if (who.clientId !== undefined) base.clientId = who.clientId;
+  if (who.scheme !== undefined) base.scheme = who.scheme;
+  if (who.keyId !== undefined) base.keyId = who.keyId;
+  return base;
 }
 
 /** A token was verified and accepted. */

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
-import { combineSinks, MemoryRevocationStore, revoke, tollgateMetrics, type AuditEvent } from '@tollgate/core';
+import { ApiKeys, combineSinks, MemoryApiKeyStore, MemoryRevocationStore, revoke, tollgateMetrics, type AuditEvent } from '@tollgate/core';
 import * as tollgateExpress from '@tollgate/express';
 import * as tollgateKoa from '@tollgate/koa';
 import { createTestIssuer, type TestIssuer } from '@tollgate/testing';
@@ -90,21 +90,26 @@ describe.each(eachFramework)('%s: metrics', (name, framework: Framework) => {
     const broken = { isRevoked: async () => { throw new Error('revocation store down'); }, revokeToken: async () => {}, revokeSubject: async () => {} };
     const down = await createTestIssuer();
     down.setAvailable(false);
+    const { key } = await new ApiKeys({ store: new MemoryApiKeyStore() }).create({ name: 'n', subject: 's', scopes: [] });
+    const brokenKeys = Object.assign(new MemoryApiKeyStore(), { get: async () => { throw new Error('key store down'); } });
     const app = framework.app([
       { method: 'get', path: '/metrics', guards: () => [metricsEndpoint(metrics)] },
       { method: 'get', path: '/a', guards: (t) => [t.authenticate({ ...idp.authenticateOptions(), audit: metrics.sink, revocation: broken })] },
       { method: 'get', path: '/b', guards: (t) => [t.authenticate({ ...down.authenticateOptions(), audit: metrics.sink })] },
       { method: 'get', path: '/c', guards: (t) => [t.authenticate({ ...idp.authenticateOptions(), audit: metrics.sink, anomalies: { store: brokenAnomalies, failuresPerClient: { max: 1, windowMs: 1000, blockMs: 1000 } } })] },
+      { method: 'get', path: '/d', guards: (t) => [t.authenticate({ apiKeys: new ApiKeys({ store: brokenKeys }), audit: metrics.sink })] },
     ]);
     expect((await request(app).get('/c').set('Authorization', `Bearer ${await idp.mint()}`)).status).toBe(200);
     expect((await request(app).get('/a').set('Authorization', `Bearer ${await idp.mint()}`)).status).toBe(503);
     expect((await request(app).get('/b').set('Authorization', `Bearer ${await down.mint()}`)).status).toBe(503);
+    expect((await request(app).get('/d').set('X-Api-Key', key)).status).toBe(503);
     await down.close();
     const text = (await request(app).get('/metrics')).text;
     expect(sample(text, 'tollgate_store_errors_total{store="revocation"}')).toBe(1);
     expect(sample(text, 'tollgate_store_errors_total{store="anomaly"}')).toBe(1);
+    expect(sample(text, 'tollgate_store_errors_total{store="api-key"}')).toBe(1);
     expect(sample(text, 'tollgate_key_fetches_total{outcome="http_error"}')).toBe(1);
-    expect(sample(text, 'tollgate_decisions_total{decision="deny",reason="temporarily_unavailable",scheme="none"}')).toBe(2);
+    expect(sample(text, 'tollgate_decisions_total{decision="deny",reason="temporarily_unavailable",scheme="none"}')).toBe(3);
   });
 });
 

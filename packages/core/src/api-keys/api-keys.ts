@@ -288,7 +288,7 @@ export class ApiKeys {
   /** The store's answer, or a 503 when it fails or takes longer than `timeoutMs`. */
   #bounded<T>(call: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const unavailable = (cause: unknown) => new TollgateError('temporarily_unavailable', 'The API key store cannot be reached right now', { reason: 'store_unavailable', headers: { 'Retry-After': '1' }, cause });
+      const unavailable = (cause: unknown) => new TollgateError('temporarily_unavailable', 'The API key store cannot be reached right now', { reason: 'store_unavailable', store: 'api-key', headers: { 'Retry-After': '1' }, cause });
       const timer = setTimeout(() => reject(unavailable(new Error(`no answer within ${this.#timeoutMs} ms`))), this.#timeoutMs);
       timer.unref();
       // Promise.resolve().then: a store that throws synchronously is a failing store too.

@@ -24,7 +24,7 @@ export interface TollgateErrorOptions {
 }
 
 /** The shared stores a request may wait on, as audit events and metrics name them. */
-export type StoreKind = 'revocation' | 'nonce' | 'dpop' | 'rate-limit' | 'anomaly';
+export type StoreKind = 'revocation' | 'nonce' | 'dpop' | 'rate-limit' | 'anomaly' | 'api-key';
 
 /**
  * The one error family of Tollgate. Every refusal is a `TollgateError` whose `status`,

@@ -20,7 +20,7 @@ export interface TollgateMetrics {
 // Every label value comes from one of these fixed lists (anything else is `other`), so no
 // token, subject, key id, client address or path can ever become a label.
 const SCHEMES = new Set(['Bearer', 'DPoP', 'api-key', 'introspection']);
-const STORES = new Set(['revocation', 'nonce', 'dpop', 'rate-limit', 'anomaly']);
+const STORES = new Set(['revocation', 'nonce', 'dpop', 'rate-limit', 'anomaly', 'api-key']);
 const OUTCOMES = new Set(['ok', 'http_error', 'network_error']);
 const KINDS = new Set(['many-clients', 'failure-burst', 'revoked-reuse']);
 const DURATION_BUCKETS = [0.000_01, 0.000_05, 0.000_1, 0.000_5, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];

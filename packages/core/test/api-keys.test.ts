@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { crc32 } from 'node:zlib';
 import { ApiKeys } from '../src/api-keys/api-keys.js';
 import { MemoryApiKeyStore, type ApiKeyRecord, type ApiKeyStore } from '../src/api-keys/api-key-store.js';
-import { checksum, keyPattern, parseKey } from '../src/api-keys/key-format.js';
+import { checksum, formatKey, keyPattern, parseKey } from '../src/api-keys/key-format.js';
 import { createAuthenticator } from '../src/authenticate.js';
 import { TollgateSetupError } from '../src/errors/setup-error.js';
 import { isTollgateError } from '../src/errors/errors.js';
@@ -91,6 +91,20 @@ describe('ApiKeys', () => {
     await expect(b.verify(key)).resolves.toMatchObject({ id: record.id }); // b's cache, within the ttl
     clock.t += 1;
     expect(await reason(b.verify(key))).toBe('401 invalid_token revoked');
+  });
+
+  it('on a cache hit skips the hash only for the very key that matched: another secret under the same id is still refused', async () => {
+    const { apiKeys } = keysOnClock();
+    const { key, record } = await apiKeys.create({ name: 'n', subject: 's' });
+    const parsed = parseKey(key, apiKeys.prefix)!;
+    const flipped = parsed.secret.startsWith('A') ? `B${parsed.secret.slice(1)}` : `A${parsed.secret.slice(1)}`;
+    const forged = formatKey(apiKeys.prefix, parsed.id, flipped);
+    await expect(apiKeys.verify(key)).resolves.toMatchObject({ id: record.id }); // now cached, with the key that matched
+    await expect(apiKeys.verify(key)).resolves.toMatchObject({ id: record.id });
+    expect(await reason(apiKeys.verify(forged))).toBe('401 invalid_token invalid_key');
+    await expect(apiKeys.verify(key)).resolves.toMatchObject({ id: record.id });
+    await apiKeys.revoke(record.id);
+    expect(await reason(apiKeys.verify(key))).toBe('401 invalid_token revoked');
   });
 
   it('rotates: a new key with the same grants, the old one alive only for the grace', async () => {

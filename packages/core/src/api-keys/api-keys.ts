@@ -6,7 +6,7 @@ import { assertKnownOptions, nonNegative, setupError } from '../errors/setup-err
 import type { MaybePromise } from '../promised.js';
 import type { ApiKeyRecord, ApiKeyRefill, ApiKeyStore } from './api-key-store.js';
 import { formatKey, ID_LENGTH, KEY_PREFIX, parseKey, randomBase62, SECRET_LENGTH, type ParsedKey } from './key-format.js';
-import { hashSecret, newSalt, secretMatches } from './key-hash.js';
+import { hashSecret, isSameKey, newSalt, secretMatches } from './key-hash.js';
 
 /** Options of {@link ApiKeys}. Validated once, in the constructor. */
 export interface ApiKeysOptions {
@@ -66,6 +66,8 @@ export interface ApiKeysDescription {
 interface CacheEntry {
   readonly record: ApiKeyRecord;
   readonly until: number;
+  /** The exact key string that matched `record`'s hash while this entry lives: it needs no hash again. */
+  verified?: Buffer;
 }
 
 const LAST_USED_INTERVAL_MS = 60_000;
@@ -250,20 +252,30 @@ export class ApiKeys {
     if (parsed === undefined) throw invalidKey('The API key is malformed', 'malformed_token', challenges);
     const now = this.#now();
     const entry = this.#cache?.get(parsed.id);
-    if (entry !== undefined && now < entry.until) return this.#accept(parsed, entry.record, now, challenges);
-    return this.#load(parsed, now, challenges);
+    if (entry !== undefined && now < entry.until) return this.#accept(key, parsed, entry, now, challenges);
+    return this.#load(key, parsed, now, challenges);
   }
 
-  async #load(parsed: ParsedKey, now: number, challenges: readonly Challenge[]): Promise<ApiKeyRecord> {
+  async #load(key: string, parsed: ParsedKey, now: number, challenges: readonly Challenge[]): Promise<ApiKeyRecord> {
     const record = await this.#bounded(() => this.#store.get(parsed.id));
-    if (record !== undefined && this.#cache !== undefined) this.#cache.set(parsed.id, { record: Object.freeze(record), until: now + this.#ttl });
-    return this.#accept(parsed, record, now, challenges);
+    if (record === undefined) {
+      // Unknown id: the same hashing work and the same answer as a wrong secret.
+      secretMatches(parsed.secret, undefined, undefined, this.#pepper);
+      throw invalidKey('The API key is not valid', 'invalid_key', challenges);
+    }
+    const entry: CacheEntry = { record: Object.freeze(record), until: now + this.#ttl };
+    this.#cache?.set(parsed.id, entry);
+    return this.#accept(key, parsed, entry, now, challenges);
   }
 
-  #accept(parsed: ParsedKey, record: ApiKeyRecord | undefined, now: number, challenges: readonly Challenge[]): MaybePromise<ApiKeyRecord> {
-    // One answer for an unknown id and a wrong secret; only the key's holder learns more.
-    if (!secretMatches(parsed.secret, record?.salt, record?.hash, this.#pepper) || record === undefined) {
-      throw invalidKey('The API key is not valid', 'invalid_key', challenges);
+  #accept(key: string, parsed: ParsedKey, entry: CacheEntry, now: number, challenges: readonly Challenge[]): MaybePromise<ApiKeyRecord> {
+    const { record } = entry;
+    // A key string equal (compared in constant time) to one that already matched this cached
+    // record is not hashed again: a cache hit costs what a JWT cache hit costs. Anything else is
+    // hashed, and one answer covers an unknown id and a wrong secret.
+    if (entry.verified === undefined || !isSameKey(entry.verified, key)) {
+      if (!secretMatches(parsed.secret, record.salt, record.hash, this.#pepper)) throw invalidKey('The API key is not valid', 'invalid_key', challenges);
+      entry.verified = Buffer.from(key, 'utf8');
     }
     if (record.revokedAt !== undefined && record.revokedAt.getTime() <= now) throw invalidKey('The API key was revoked', 'revoked', challenges);
     if (record.expiresAt !== undefined && record.expiresAt.getTime() <= now) throw invalidKey('The API key has expired', 'expired', challenges);

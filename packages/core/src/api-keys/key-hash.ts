@@ -27,3 +27,9 @@ export function secretMatches(secret: string, salt: string | undefined, hash: st
   const actual = Buffer.from(hashSecret(salt ?? DECOY_SALT, secret, pepper), 'base64url');
   return actual.length === expected.length && timingSafeEqual(actual, expected) && hash !== undefined;
 }
+
+/** Whether `key` is the key string `verified` holds, compared in constant time (a plain `===` would tell how much matched). */
+export function isSameKey(verified: Buffer, key: string): boolean {
+  const presented = Buffer.from(key, 'utf8');
+  return presented.length === verified.length && timingSafeEqual(presented, verified);
+}

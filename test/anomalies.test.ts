@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { MemoryAnomalyStore, MemoryRevocationStore, revoke, type AnomalyEvent, type AnomalyOptions, type AnomalyStore, type AuditEvent, type AuthenticateOptions } from '@tollgate/core';
+import { ApiKeys, MemoryAnomalyStore, MemoryApiKeyStore, MemoryRevocationStore, revoke, type AnomalyEvent, type AnomalyOptions, type AnomalyStore, type AuditEvent, type AuthenticateOptions } from '@tollgate/core';
 import { createTestIssuer, type TestIssuer } from '@tollgate/testing';
 import { eachFramework, type Framework } from './harness.js';
 
@@ -101,6 +101,17 @@ describe.each(eachFramework)('%s: anomaly signals', (_name, framework: Framework
     expect((await get(await idp.mint(), '192.0.2.52')).status).toBe(200);
     clock += 30_001;
     expect((await get(await idp.mint(), '192.0.2.50')).status).toBe(200);
+  });
+
+  it('failure-burst: guessing API keys blocks the address too, the real key included, and only that address', async () => {
+    const apiKeys = new ApiKeys({ store: new MemoryApiKeyStore() });
+    const { key } = await apiKeys.create({ name: 'n', subject: 'svc', scopes: [] });
+    const { events, get } = appWith(framework, { failuresPerClient: { max: 3, windowMs: 60_000, blockMs: 30_000 } }, { apiKeys });
+    const parsed = key.split('_');
+    for (let i = 0; i < 4; i += 1) expect((await get(`${parsed[0]}_${parsed[1]}_guess${i}`, '192.0.2.60')).status).toBe(401);
+    expect(anomaliesOf(events)).toEqual([expect.objectContaining({ kind: 'failure-burst', action: 'block', client: '192.0.2.60' })]);
+    expect((await get(key, '192.0.2.60')).status).toBe(429);
+    expect((await get(key, '192.0.2.61')).status).toBe(200);
   });
 
   it('failure-burst: without trust proxy, a rotating X-Forwarded-For cannot pose as many clients', async () => {

@@ -3,6 +3,7 @@ import { crc32 } from 'node:zlib';
 import { ApiKeys } from '../src/api-keys/api-keys.js';
 import { MemoryApiKeyStore, type ApiKeyRecord, type ApiKeyStore } from '../src/api-keys/api-key-store.js';
 import { checksum, formatKey, keyPattern, parseKey } from '../src/api-keys/key-format.js';
+import { isSameKey } from '../src/api-keys/key-hash.js';
 import { createAuthenticator } from '../src/authenticate.js';
 import { TollgateSetupError } from '../src/errors/setup-error.js';
 import { isTollgateError } from '../src/errors/errors.js';
@@ -105,6 +106,29 @@ describe('ApiKeys', () => {
     await expect(apiKeys.verify(key)).resolves.toMatchObject({ id: record.id });
     await apiKeys.revoke(record.id);
     expect(await reason(apiKeys.verify(key))).toBe('401 invalid_token revoked');
+  });
+
+  it('once a key is cached, a near copy (another check, another case, one character more or less) still takes the full path and is refused', async () => {
+    const { apiKeys } = keysOnClock();
+    const { key, record } = await apiKeys.create({ name: 'n', subject: 's' });
+    await expect(apiKeys.verify(key)).resolves.toMatchObject({ id: record.id });
+    const last = key.at(-1)!;
+    const nearCopies = [
+      key.slice(0, -1) + (last === '0' ? '1' : '0'), // same id and secret, bad check
+      key.slice(0, -7) + (key.at(-7) === 'a' ? 'A' : 'a') + key.slice(-6), // the secret's last character changed
+      `${key}0`, key.slice(0, -1), ` ${key.slice(1)}`,
+    ];
+    for (const copy of nearCopies) expect(await reason(apiKeys.verify(copy))).toMatch(/^401 invalid_token (malformed_token|invalid_key)$/);
+    await expect(apiKeys.verify(key)).resolves.toMatchObject({ id: record.id });
+  });
+
+  it('compares a presented key with the cached one by content only: same length and characters', () => {
+    expect(isSameKey('tg_abc', 'tg_abc')).toBe(true);
+    expect(isSameKey('tg_abc', 'tg_abd')).toBe(false);
+    expect(isSameKey('tg_abc', 'ug_abc')).toBe(false);
+    expect(isSameKey('tg_abc', 'tg_ab')).toBe(false);
+    expect(isSameKey('tg_abc', 'tg_abcc')).toBe(false);
+    expect(isSameKey('', '')).toBe(true);
   });
 
   it('rotates: a new key with the same grants, the old one alive only for the grace', async () => {

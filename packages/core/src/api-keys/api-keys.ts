@@ -5,7 +5,7 @@ import type { RejectionReason } from '../errors/error-codes.js';
 import { assertKnownOptions, nonNegative, setupError } from '../errors/setup-error.js';
 import type { MaybePromise } from '../promised.js';
 import type { ApiKeyRecord, ApiKeyRefill, ApiKeyStore } from './api-key-store.js';
-import { formatKey, ID_LENGTH, KEY_PREFIX, parseKey, randomBase62, SECRET_LENGTH, type ParsedKey } from './key-format.js';
+import { CHECK_LENGTH, formatKey, ID_LENGTH, KEY_PREFIX, parseKey, randomBase62, SECRET_LENGTH, type ParsedKey } from './key-format.js';
 import { hashSecret, isSameKey, newSalt, secretMatches } from './key-hash.js';
 
 /** Options of {@link ApiKeys}. Validated once, in the constructor. */
@@ -66,8 +66,10 @@ export interface ApiKeysDescription {
 interface CacheEntry {
   readonly record: ApiKeyRecord;
   readonly until: number;
-  /** The exact key string that matched `record`'s hash while this entry lives: it needs no hash again. */
-  verified?: Buffer;
+  /** The exact key string that matched `record`'s hash while this entry lives: it needs no parse or hash again. */
+  verified?: string;
+  /** When lastUsedAt was last written (or read from the store), ms since the epoch. */
+  touchedAt: number;
 }
 
 const LAST_USED_INTERVAL_MS = 60_000;
@@ -107,6 +109,9 @@ export class ApiKeys {
   /** The lower-case header name that may carry a key. */
   readonly header: string;
   readonly #store: ApiKeyStore;
+  /** Where the id starts and ends in a key, and a key's length: the format fixes all three. */
+  readonly #idStart: number;
+  readonly #keyLength: number;
   readonly #pepper: Buffer | undefined;
   readonly #ttl: number;
   readonly #timeoutMs: number;
@@ -140,6 +145,8 @@ export class ApiKeys {
     this.#timeoutMs = nonNegative(options.timeoutMs, 'ApiKeys.timeoutMs', 1000);
     if (this.#timeoutMs === 0) setupError('ERR_TOLLGATE_INVALID_OPTION', 'ApiKeys.timeoutMs must be positive');
     this.prefix = prefix;
+    this.#idStart = prefix.length + 1;
+    this.#keyLength = this.#idStart + ID_LENGTH + 1 + SECRET_LENGTH + CHECK_LENGTH;
     this.header = header.toLowerCase();
     this.#store = store;
     this.#now = options.now ?? Date.now;
@@ -247,10 +254,17 @@ export class ApiKeys {
    * `challenges` go on the 401s.
    */
   attempt(key: string, challenges: readonly Challenge[]): MaybePromise<ApiKeyRecord> {
+    const now = this.#now();
+    // The exact key string that already matched this cached record (compared in constant time) is
+    // neither parsed nor hashed again: a cache hit costs what a JWT cache hit costs. Anything
+    // else, a different secret under the same id included, takes the full path below.
+    if (typeof key === 'string' && key.length === this.#keyLength) {
+      const entry = this.#cache?.get(key.slice(this.#idStart, this.#idStart + ID_LENGTH));
+      if (entry?.verified !== undefined && now < entry.until && isSameKey(entry.verified, key)) return this.#admit(entry, now, challenges);
+    }
     const parsed = typeof key === 'string' ? parseKey(key, this.prefix) : undefined;
     // A bad check or shape: refused without asking the store.
     if (parsed === undefined) throw invalidKey('The API key is malformed', 'malformed_token', challenges);
-    const now = this.#now();
     const entry = this.#cache?.get(parsed.id);
     if (entry !== undefined && now < entry.until) return this.#accept(key, parsed, entry, now, challenges);
     return this.#load(key, parsed, now, challenges);
@@ -263,23 +277,26 @@ export class ApiKeys {
       secretMatches(parsed.secret, undefined, undefined, this.#pepper);
       throw invalidKey('The API key is not valid', 'invalid_key', challenges);
     }
-    const entry: CacheEntry = { record: Object.freeze(record), until: now + this.#ttl };
+    const touchedAt = Math.max(record.lastUsedAt?.getTime() ?? 0, this.#touched.get(record.id) ?? 0);
+    const entry: CacheEntry = { record: Object.freeze(record), until: now + this.#ttl, touchedAt };
     this.#cache?.set(parsed.id, entry);
     return this.#accept(key, parsed, entry, now, challenges);
   }
 
+  /** Checks the secret (one answer covers an unknown id and a wrong secret), then admits the key. */
   #accept(key: string, parsed: ParsedKey, entry: CacheEntry, now: number, challenges: readonly Challenge[]): MaybePromise<ApiKeyRecord> {
     const { record } = entry;
-    // A key string equal (compared in constant time) to one that already matched this cached
-    // record is not hashed again: a cache hit costs what a JWT cache hit costs. Anything else is
-    // hashed, and one answer covers an unknown id and a wrong secret.
-    if (entry.verified === undefined || !isSameKey(entry.verified, key)) {
-      if (!secretMatches(parsed.secret, record.salt, record.hash, this.#pepper)) throw invalidKey('The API key is not valid', 'invalid_key', challenges);
-      entry.verified = Buffer.from(key, 'utf8');
-    }
+    if (!secretMatches(parsed.secret, record.salt, record.hash, this.#pepper)) throw invalidKey('The API key is not valid', 'invalid_key', challenges);
+    entry.verified = key;
+    return this.#admit(entry, now, challenges);
+  }
+
+  /** A key whose secret matched: refused once revoked or expired, else touched and (under a cap) spent. */
+  #admit(entry: CacheEntry, now: number, challenges: readonly Challenge[]): MaybePromise<ApiKeyRecord> {
+    const { record } = entry;
     if (record.revokedAt !== undefined && record.revokedAt.getTime() <= now) throw invalidKey('The API key was revoked', 'revoked', challenges);
     if (record.expiresAt !== undefined && record.expiresAt.getTime() <= now) throw invalidKey('The API key has expired', 'expired', challenges);
-    this.#touch(record, now);
+    if (now - entry.touchedAt >= LAST_USED_INTERVAL_MS) this.#touch(entry, now);
     return record.remaining === undefined ? record : this.#spend(record, now);
   }
 
@@ -289,12 +306,14 @@ export class ApiKeys {
     return record;
   }
 
-  /** Writes lastUsedAt at most once a minute per key, in the background; a failure is ignored. */
-  #touch(record: ApiKeyRecord, now: number): void {
-    const last = Math.max(record.lastUsedAt?.getTime() ?? 0, this.#touched.get(record.id) ?? 0);
-    if (now - last < LAST_USED_INTERVAL_MS) return;
-    this.#touched.set(record.id, now);
-    this.#bounded(() => this.#store.update(record.id, { lastUsedAt: new Date(now) })).catch(() => { /* never fails a request */ });
+  /** Writes lastUsedAt at most once a minute per key and instance, in the background; a failure is ignored. */
+  #touch(entry: CacheEntry, now: number): void {
+    const { id } = entry.record;
+    entry.touchedAt = Math.max(entry.touchedAt, this.#touched.get(id) ?? 0);
+    if (now - entry.touchedAt < LAST_USED_INTERVAL_MS) return;
+    entry.touchedAt = now;
+    this.#touched.set(id, now);
+    this.#bounded(() => this.#store.update(id, { lastUsedAt: new Date(now) })).catch(() => { /* never fails a request */ });
   }
 
   /** The store's answer, or a 503 when it fails or takes longer than `timeoutMs`. */

@@ -1,5 +1,6 @@
 /** Core monitoring: options checked at setup, client keys, bounded memory, sinks combined, metrics setup. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { Registry } from 'prom-client';
 import {
   clientKey, combineSinks, createAuthenticator, MemoryAnomalyStore, pinoAuditSink, tollgateMetrics, wantsMetrics, TollgateError,
@@ -9,6 +10,7 @@ import { metricsEndpoint as expressMetrics } from '@tollgate/express';
 import { metricsEndpoint as koaMetrics } from '@tollgate/koa';
 import { createTestIssuer, type TestIssuer } from '@tollgate/testing';
 import { anomalyStoreContract } from '../../../test/anomaly-store-contract.js';
+import { isoTime } from '../src/monitoring/audit.js';
 
 let idp: TestIssuer;
 beforeAll(async () => { idp = await createTestIssuer(); });
@@ -133,6 +135,36 @@ describe('sinks and metrics', () => {
     expect(wantsMetrics(plain)).toBe(false);
     expect(wantsMetrics(combineSinks(plain, metrics.sink))).toBe(true);
     expect(setupCode(() => combineSinks(plain, 'nope' as never))).toBe('ERR_TOLLGATE_INVALID_OPTION');
+  });
+
+  it('writes event times exactly as Date#toISOString does, whatever the order of the times', () => {
+    const ms = fc.oneof(fc.integer({ min: -8.64e15, max: 8.64e15 }), fc.integer({ min: 1.7e12, max: 1.8e12 }), fc.double({ min: -8.64e15, max: 8.64e15, noNaN: true }));
+    fc.assert(fc.property(fc.array(ms, { minLength: 1, maxLength: 20 }), (times) => {
+      for (const t of times) expect(isoTime(t)).toBe(new Date(t).toISOString());
+    }), { numRuns: 300 });
+    for (const t of [0, -1, 999, 1000, -1000, -1001, 8.64e15, -8.64e15, 1764892800123.9]) expect(isoTime(t)).toBe(new Date(t).toISOString());
+    expect(() => isoTime(Number.NaN)).toThrow(RangeError);
+    expect(() => isoTime(8.64e15 + 1)).toThrow(RangeError);
+  });
+
+  it('counts each decision once, however often the registry is read', async () => {
+    const metrics = tollgateMetrics();
+    const allow: AuditEvent = { type: 'authenticated', time: new Date(0).toISOString(), method: 'GET', path: '/', scopes: [], cached: true, scheme: 'Bearer' };
+    const deny: AuditEvent = { type: 'rejected', time: new Date(0).toISOString(), method: 'GET', path: '/', status: 401, code: 'invalid_token', reason: 'expired' };
+    const count = async (labels: string) => (await metrics.registry.metrics()).match(new RegExp(`^tollgate_decisions_total\\{${labels}\\} (\\d+)$`, 'm'))?.[1];
+    for (let i = 0; i < 3; i++) metrics.sink(allow);
+    expect(await count('decision="allow",reason="none",scheme="Bearer"')).toBe('3');
+    expect(await count('decision="allow",reason="none",scheme="Bearer"')).toBe('3');
+    metrics.sink(allow);
+    metrics.sink({ ...allow, scheme: 'api-key' });
+    metrics.sink({ ...allow, scheme: '/etc/passwd' });
+    metrics.sink(deny);
+    metrics.sink(deny);
+    expect(await count('decision="allow",reason="none",scheme="Bearer"')).toBe('4');
+    expect(await count('decision="allow",reason="none",scheme="api-key"')).toBe('1');
+    expect(await count('decision="allow",reason="none",scheme="other"')).toBe('1');
+    expect(await count('decision="deny",reason="invalid_token",scheme="none"')).toBe('2');
+    expect(await count('decision="allow",reason="none",scheme="DPoP"')).toBeUndefined(); // no decision, no series
   });
 
   it('key fetches that fail to connect are counted as network errors', async () => {

@@ -21,6 +21,23 @@ export interface AuditEventBase {
   keyId?: string;
 }
 
+// The second of the last event, as ISO 8601 up to the seconds: most events share it with the one before.
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+
+/** `new Date(ms).toISOString()`, without building the Date and its text for every event (that costs about 0.8 µs). */
+export function isoTime(ms: number): string {
+  const t = Math.trunc(ms);
+  if (!(Math.abs(t) <= 8.64e15)) return new Date(t).toISOString(); // throws its RangeError, as before
+  const second = Math.floor(t / 1000);
+  if (second !== isoSecond) {
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, -4); // up to and including the '.'
+    isoSecond = second;
+  }
+  const millis = t - second * 1000;
+  return `${isoPrefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
+}
+
 /**
  * The common part of every event: when, which request (path without the query), and who, as far
  * as known — the fingerprint alone for a token that failed verification, never the token.
@@ -28,7 +45,7 @@ export interface AuditEventBase {
 export function auditBase(req: TollgateRequest, time: number, who?: Pick<AuthContext, 'fingerprint'> & Partial<Pick<AuthContext, 'issuer' | 'subject' | 'clientId' | 'scheme' | 'keyId'>>): AuditEventBase {
   // Built by assignment, not by conditional spreads: this runs for every accepted request when a
   // sink is set, and spreads of varying shapes cost several µs each there.
-  const base: AuditEventBase = { time: new Date(time).toISOString(), method: req.method, path: requestPath(req) };
+  const base: AuditEventBase = { time: isoTime(time), method: req.method, path: requestPath(req) };
   if (who === undefined) return base;
   base.fingerprint = who.fingerprint;
   if (who.issuer !== undefined) base.issuer = who.issuer;

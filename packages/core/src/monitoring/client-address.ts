@@ -11,6 +11,9 @@ function ipv6Network(address: string): string {
   return `${full.slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16)).join(':')}::/64`;
 }
 
+/** The last address asked about and its key: a connection's requests come one after another from one address. */
+let last: { readonly ip: string; readonly key: string } = { ip: '', key: '' };
+
 /**
  * The key an anomaly store counts a client address under. The address is the one the
  * framework's trust-proxy rules gave (`req.ip`, `ctx.ip`). An IPv4-mapped IPv6 address counts as
@@ -21,6 +24,13 @@ function ipv6Network(address: string): string {
  */
 export function clientKey(ip: string | undefined): string | undefined {
   if (typeof ip !== 'string' || ip === '') return undefined;
+  if (ip === last.ip) return last.key;
+  const key = keyOf(ip);
+  last = { ip, key };
+  return key;
+}
+
+function keyOf(ip: string): string {
   const lower = ip.toLowerCase();
   const mapped = lower.startsWith('::ffff:') ? lower.slice(7) : undefined;
   if (mapped !== undefined && isIPv4(mapped)) return mapped;

@@ -25,6 +25,13 @@ const OUTCOMES = new Set(['ok', 'http_error', 'network_error']);
 const KINDS = new Set(['many-clients', 'failure-burst', 'revoked-reuse']);
 const DURATION_BUCKETS = [0.000_01, 0.000_05, 0.000_1, 0.000_5, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
 
+/** One label set's count: what the request path adds to, and what the counter was last handed. */
+interface Tally {
+  readonly labels: Record<'decision' | 'reason' | 'scheme', string>;
+  count: number;
+  reported: number;
+}
+
 const label = (allowed: ReadonlySet<string>, value: unknown): string => (typeof value === 'string' && allowed.has(value) ? value : 'other');
 const codeLabel = (code: unknown): string => (typeof code === 'string' && Object.hasOwn(ERROR_TABLE, code) ? code : 'other');
 
@@ -51,32 +58,44 @@ export function tollgateMetrics(options: TollgateMetricsOptions = {}): TollgateM
     setupError('ERR_TOLLGATE_INVALID_OPTION', 'tollgateMetrics: this registry already holds Tollgate metrics; share one tollgateMetrics() instead');
   }
   const registers = [registry];
-  const decisions = new Counter({ name: 'tollgate_decisions_total', help: 'Decisions of Tollgate middlewares, by outcome, error code and scheme', labelNames: ['decision', 'reason', 'scheme'] as const, registers });
+  // Decisions are counted as plain numbers on the request path (a prom-client `inc` hashes its
+  // labels on every call) and handed to the counter when the registry is read.
+  const tallies = new Map<string, Tally>();
+  const decisions = new Counter({
+    name: 'tollgate_decisions_total', help: 'Decisions of Tollgate middlewares, by outcome, error code and scheme', labelNames: ['decision', 'reason', 'scheme'] as const, registers,
+    collect() {
+      for (const tally of tallies.values()) {
+        if (tally.count === tally.reported) continue;
+        this.inc(tally.labels, tally.count - tally.reported);
+        tally.reported = tally.count;
+      }
+    },
+  });
   const duration = new Histogram({ name: 'tollgate_verify_duration_seconds', help: 'Time authenticate took for an accepted credential, by verified-token cache outcome', labelNames: ['cache'] as const, buckets: DURATION_BUCKETS, registers });
   const keyFetches = new Counter({ name: 'tollgate_key_fetches_total', help: 'Fetches of remote key sets and discovery documents, by outcome', labelNames: ['outcome'] as const, registers });
   const storeErrors = new Counter({ name: 'tollgate_store_errors_total', help: 'Failures of the shared stores, by store', labelNames: ['store'] as const, registers });
   const anomalies = new Counter({ name: 'tollgate_anomalies_total', help: 'Anomaly signals raised, by kind', labelNames: ['kind'] as const, registers });
 
-  // The labelled children, looked up once per label set: the allow path stays a Map lookup and an add.
-  const decisionChildren = new Map<string, Counter.Internal>();
-  const decision = (outcome: 'allow' | 'deny', reason: string, scheme: string) => {
+  /** The tally of one label set (a bounded number of them: every label comes from a fixed list). */
+  const decision = (outcome: 'allow' | 'deny', reason: string, scheme: string): Tally => {
     const key = `${outcome} ${reason} ${scheme}`;
-    let child = decisionChildren.get(key);
-    if (child === undefined) decisionChildren.set(key, child = decisions.labels({ decision: outcome, reason, scheme }));
-    return child;
+    let tally = tallies.get(key);
+    if (tally === undefined) tallies.set(key, tally = { labels: { decision: outcome, reason, scheme }, count: 0, reported: 0 });
+    return tally;
   };
+  const allowed = new Map([...SCHEMES, 'other'].map((scheme) => [scheme, decision('allow', 'none', scheme)]));
   const hit = duration.labels({ cache: 'hit' });
   const miss = duration.labels({ cache: 'miss' });
 
   function tollgateMetricsSink(event: AuditEvent): void {
     switch (event.type) {
       case 'authenticated':
-        decision('allow', 'none', label(SCHEMES, event.scheme)).inc();
+        allowed.get(label(SCHEMES, event.scheme))!.count++;
         if (event.duration !== undefined) (event.cached ? hit : miss).observe(event.duration);
         break;
       case 'rejected':
       case 'forbidden':
-        decision('deny', codeLabel(event.code), event.scheme === undefined ? 'none' : label(SCHEMES, event.scheme)).inc();
+        decision('deny', codeLabel(event.code), event.scheme === undefined ? 'none' : label(SCHEMES, event.scheme)).count++;
         if (event.type === 'rejected' && event.reason === 'store_unavailable') storeErrors.inc({ store: label(STORES, event.store) });
         break;
       case 'store-error':

@@ -48,6 +48,7 @@ export { currentDpopNonce, verifyDpopProof } from './dpop/dpop.js';
 export { parseDpopOptions, type DpopNonceOptions, type DpopOptions, type ParsedDpopOptions } from './dpop/dpop-options.js';
 export { revoke, type RevocationRecord, type RevocationTarget, type RevokeOptions } from './revocation/revoke.js';
 export { createRateLimiter, parseRateLimitOptions, type ParsedRateLimitOptions, type RateLimitDecision, type RateLimiter, type RateLimitInfo, type RateLimitKey, type RateLimitLimit, type RateLimitLogger, type RateLimitOptions } from './limits/rate-limit.js';
+export { appendHeaders, type HeaderTarget } from './limits/append-headers.js';
 export { MemoryRateLimitStore, type ClientRateLimitInfo, type MemoryRateLimitStoreOptions, type RateLimitStore, type RateLimitStoreInitOptions } from './limits/rate-limit-store.js';
 export { createReplayGuard, type ReplayOptions } from './replay/replay.js';
 export { assertTtl, MemoryNonceStore, type MemoryNonceStoreOptions, type NonceStore } from './replay/nonce-store.js';

@@ -144,6 +144,23 @@ describe('createRateLimiter', () => {
     expect(Number(t)).toBeLessThanOrEqual(60);
   });
 
+  it('gives each context and each limiter its own key and policy, on the first request and every one after', async () => {
+    const [alice, bob] = [await authFor({ sub: 'alice' }), await authFor({ sub: 'bob' })];
+    const perToken = createRateLimiter({ limit: 7, windowMs: 60_000, prefix: 'a:' });
+    const perSubject = createRateLimiter({ limit: 10, windowMs: 1_000, key: 'subject' });
+    const dynamic = createRateLimiter({ limit: () => 7, windowMs: 60_000, prefix: 'a:' }); // the path without the kept policy
+    const policy = async (limiter: ReturnType<typeof createRateLimiter>, auth: AuthContext) => (await limiter.check(auth)).headers['RateLimit-Policy'];
+    for (let round = 0; round < 3; round++) {
+      for (const auth of [alice, bob]) {
+        expect(await policy(perToken, auth)).toBe(`"7-in-1min"; q=7; w=60; pk=:${pk(`a:token:${auth.fingerprint}`)}:`);
+        expect(await policy(perToken, auth)).toBe(await policy(dynamic, auth));
+        expect(await policy(perSubject, auth)).toBe(`"10-in-1sec"; q=10; w=1; pk=:${pk(`subject:${fingerprint(`${auth.issuer}\u0000${auth.subject}`)}`)}:`);
+      }
+    }
+    expect((await perToken.check(alice)).info).toMatchObject({ key: `a:token:${alice.fingerprint}`, used: 7, remaining: 0 });
+    await expect(perToken.check(alice)).rejects.toMatchObject({ status: 429, headers: { 'RateLimit-Policy': `"7-in-1min"; q=7; w=60; pk=:${pk(`a:token:${alice.fingerprint}`)}:` } });
+  });
+
   it('attempt() counts synchronously with the memory store, and waits only for a store that is async', async () => {
     const limiter = createRateLimiter({ limit: 1, windowMs: 60_000 });
     const auth = await authFor();

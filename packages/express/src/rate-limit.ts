@@ -1,22 +1,10 @@
-import { attachPolicy, createRateLimiter, isTollgateError, type RateLimitDecision, type RateLimitInfo, type RateLimitOptions } from '@tollgate/core';
+import { appendHeaders, attachPolicy, createRateLimiter, isTollgateError, type RateLimitDecision, type RateLimitInfo, type RateLimitOptions } from '@tollgate/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import './augment.js';
 import { toTollgateRequest } from './request.js';
 import { requestSlot } from './request-slot.js';
 
 const setRateLimit = requestSlot<RateLimitInfo>('rateLimit');
-
-/**
- * Adds each header as Express's `res.append` does (after any value already set, e.g. by another
- * limiter), without its per-call `res.set` detour: these are never `Content-Type`.
- */
-function appendHeaders(res: Response, headers: Readonly<Record<string, string>>): void {
-  for (const name in headers) {
-    const value = headers[name]!;
-    const previous = res.getHeader(name);
-    res.setHeader(name, previous === undefined ? value : [...(Array.isArray(previous) ? previous : [String(previous)]), value]);
-  }
-}
 
 /**
  * 429 `rate_limited` once a token (or its subject or client, see `key`) exceeds `limit`

@@ -1,4 +1,4 @@
-import { attachPolicy, createRateLimiter, type RateLimitDecision, type RateLimitInfo, type RateLimitOptions } from '@tollgate/core';
+import { appendHeaders, attachPolicy, createRateLimiter, type RateLimitDecision, type RateLimitInfo, type RateLimitOptions } from '@tollgate/core';
 import type { Context, Middleware, Next } from 'koa';
 import './augment.js';
 import { toTollgateRequest } from './request.js';
@@ -20,8 +20,7 @@ import { toTollgateRequest } from './request.js';
 export function rateLimitPerToken(options: RateLimitOptions): Middleware {
   const limiter = createRateLimiter(options);
   function allow(ctx: Context, next: Next, decision: RateLimitDecision): Promise<unknown> {
-    const { headers } = decision;
-    for (const name in headers) ctx.append(name, headers[name]!);
+    appendHeaders(ctx.res, decision.headers);
     if (decision.info !== undefined) (ctx.state as { rateLimit?: RateLimitInfo }).rateLimit = decision.info;
     return next();
   }

@@ -217,16 +217,21 @@ function partitionKey(key: string): string {
   return pk;
 }
 
+/** The `RateLimit-Policy` value of a key's policy. */
+function policyValue(name: string, limit: number, windowMs: number, key: string): string {
+  return `"${name}"; q=${limit}; w=${Math.ceil(windowMs / 1000)}; pk=:${partitionKey(key)}:`;
+}
+
 /**
  * The IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers-08), byte for byte as
  * express-rate-limit 8 writes them with `standardHeaders: 'draft-8'`, plus `Retry-After`
  * (RFC 9110 §10.2.3) once the limit is exceeded.
  */
-function rateLimitHeaders(info: RateLimitInfo, windowMs: number, name: string): Record<string, string> {
+function rateLimitHeaders(info: RateLimitInfo, windowMs: number, name: string, policy = policyValue(name, info.limit, windowMs, info.key)): Record<string, string> {
   const reset = secondsUntilReset(windowMs, info.resetTime);
   const headers: Record<string, string> = {
     RateLimit: `"${name}"; r=${info.remaining}; t=${reset}`,
-    'RateLimit-Policy': `"${name}"; q=${info.limit}; w=${Math.ceil(windowMs / 1000)}; pk=:${partitionKey(info.key)}:`,
+    'RateLimit-Policy': policy,
   };
   if (info.used > info.limit) headers['Retry-After'] = String(reset);
   return headers;
@@ -376,11 +381,16 @@ export function createRateLimiter(input: RateLimitOptions): RateLimiter {
   // A fixed limit has one policy name: built once, not per counted request.
   const fixedName = typeof options.limit === 'number' ? policyName(options.limit, windowMs) : undefined;
   const nameFor = (limit: number): string => (limit === options.limit && fixedName !== undefined ? fixedName : policyName(limit, windowMs));
-  const headers = (info: RateLimitInfo): Record<string, string> => rateLimitHeaders(info, windowMs, nameFor(info.limit));
+  /** `policy`: the `RateLimit-Policy` value when the caller already knows it. */
+  const headers = (info: RateLimitInfo, policy?: string): Record<string, string> => rateLimitHeaders(info, windowMs, nameFor(info.limit), policy);
 
-  function rejection(info: RateLimitInfo): TollgateError {
-    return new TollgateError('rate_limited', 'Too many requests: the rate limit is exceeded', { reason: 'rate_limited', headers: headers(info) });
+  function rejection(info: RateLimitInfo, policy?: string): TollgateError {
+    return new TollgateError('rate_limited', 'Too many requests: the rate limit is exceeded', { reason: 'rate_limited', headers: headers(info, policy) });
   }
+
+  // With a built-in key and a fixed limit, a cached auth context has the same store key and
+  // RateLimit-Policy value on every request: kept beside it, not rebuilt (and re-digested) each time.
+  const fixed = typeof options.key !== 'function' && fixedName !== undefined ? new WeakMap<AuthContext, { readonly key: string; readonly policy: string }>() : undefined;
 
   function passUnlimited(error: unknown): RateLimitDecision {
     if (!passOnStoreError) throw error;
@@ -388,32 +398,32 @@ export function createRateLimiter(input: RateLimitOptions): RateLimiter {
     return Object.freeze({ allowed: true, info: undefined, headers: Object.freeze({}), error: undefined });
   }
 
-  function decide(key: string, limit: number, count: ClientRateLimitInfo): RateLimitDecision {
+  function decide(key: string, limit: number, count: ClientRateLimitInfo, policy?: string): RateLimitDecision {
     const info: RateLimitInfo = Object.freeze({
       limit, used: count.totalHits, remaining: Math.max(limit - count.totalHits, 0), resetTime: count.resetTime, key,
     });
     if (count.totalHits > limit) {
-      const error = rejection(info);
+      const error = rejection(info, policy);
       return Object.freeze({ allowed: false, info, headers: error.headers, error });
     }
-    return Object.freeze({ allowed: true, info, headers: Object.freeze(headers(info)), error: undefined });
+    return Object.freeze({ allowed: true, info, headers: Object.freeze(headers(info, policy)), error: undefined });
   }
 
-  function consume(key: string, limit: number): MaybePromise<RateLimitDecision> {
+  function consume(key: string, limit: number, policy?: string): MaybePromise<RateLimitDecision> {
     let count: MaybePromise<ClientRateLimitInfo>;
     try {
       count = store.increment(key);
     } catch (error) {
       return passUnlimited(error);
     }
-    return isThenable(count) ? Promise.resolve(count).then((c) => decide(key, limit, c), passUnlimited) : decide(key, limit, count);
+    return isThenable(count) ? Promise.resolve(count).then((c) => decide(key, limit, c, policy), passUnlimited) : decide(key, limit, count, policy);
   }
 
   /** Counts the hit; a refusal or a store failure is thrown, reported to the context's audit sink. */
-  function counted(auth: AuthContext, req: TollgateRequest | undefined, key: string, limit: number): MaybePromise<RateLimitDecision> {
+  function counted(auth: AuthContext, req: TollgateRequest | undefined, key: string, limit: number, policy?: string): MaybePromise<RateLimitDecision> {
     let decision: MaybePromise<RateLimitDecision>;
     try {
-      decision = consume(key, limit);
+      decision = consume(key, limit, policy);
       if (!isThenable(decision)) return allowedOrThrow(decision);
     } catch (error) {
       throw reported(auth, req, error);
@@ -434,6 +444,14 @@ export function createRateLimiter(input: RateLimitOptions): RateLimiter {
 
   function attempt(auth: AuthContext | undefined, req?: TollgateRequest): MaybePromise<RateLimitDecision> {
     if (auth === undefined) throw notAuthenticated();
+    if (fixed !== undefined) {
+      let known = fixed.get(auth);
+      if (known === undefined) {
+        const key = keyFor(auth) as string;
+        fixed.set(auth, known = { key, policy: policyValue(fixedName!, options.limit as number, windowMs, key) });
+      }
+      return counted(auth, req, known.key, options.limit as number, known.policy);
+    }
     const key = keyFor(auth);
     const limit = limitFor(auth);
     if (isThenable(key) || isThenable(limit)) return Promise.all([key, limit]).then(([k, l]) => counted(auth, req, k, l));

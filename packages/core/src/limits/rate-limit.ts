@@ -379,8 +379,9 @@ export function createRateLimiter(input: RateLimitOptions): RateLimiter {
   }
 
   // A fixed limit has one policy name: built once, not per counted request.
-  const fixedName = typeof options.limit === 'number' ? policyName(options.limit, windowMs) : undefined;
-  const nameFor = (limit: number): string => (limit === options.limit && fixedName !== undefined ? fixedName : policyName(limit, windowMs));
+  const fixedLimit = typeof options.limit === 'number' ? options.limit : undefined;
+  const fixedName = fixedLimit === undefined ? undefined : policyName(fixedLimit, windowMs);
+  const nameFor = (limit: number): string => (limit === fixedLimit && fixedName !== undefined ? fixedName : policyName(limit, windowMs));
   /** `policy`: the `RateLimit-Policy` value when the caller already knows it. */
   const headers = (info: RateLimitInfo, policy?: string): Record<string, string> => rateLimitHeaders(info, windowMs, nameFor(info.limit), policy);
 
@@ -390,7 +391,7 @@ export function createRateLimiter(input: RateLimitOptions): RateLimiter {
 
   // With a built-in key and a fixed limit, a cached auth context has the same store key and
   // RateLimit-Policy value on every request: kept beside it, not rebuilt (and re-digested) each time.
-  const fixed = typeof options.key !== 'function' && fixedName !== undefined ? new WeakMap<AuthContext, { readonly key: string; readonly policy: string }>() : undefined;
+  const fixed = typeof options.key !== 'function' && fixedLimit !== undefined ? new WeakMap<AuthContext, { readonly key: string; readonly policy: string }>() : undefined;
 
   function passUnlimited(error: unknown): RateLimitDecision {
     if (!passOnStoreError) throw error;
@@ -444,13 +445,13 @@ export function createRateLimiter(input: RateLimitOptions): RateLimiter {
 
   function attempt(auth: AuthContext | undefined, req?: TollgateRequest): MaybePromise<RateLimitDecision> {
     if (auth === undefined) throw notAuthenticated();
-    if (fixed !== undefined) {
+    if (fixed !== undefined && fixedLimit !== undefined && fixedName !== undefined) {
       let known = fixed.get(auth);
       if (known === undefined) {
         const key = keyFor(auth) as string;
-        fixed.set(auth, known = { key, policy: policyValue(fixedName!, options.limit as number, windowMs, key) });
+        fixed.set(auth, known = { key, policy: policyValue(fixedName, fixedLimit, windowMs, key) });
       }
-      return counted(auth, req, known.key, options.limit as number, known.policy);
+      return counted(auth, req, known.key, fixedLimit, known.policy);
     }
     const key = keyFor(auth);
     const limit = limitFor(auth);

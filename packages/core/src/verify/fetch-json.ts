@@ -20,7 +20,6 @@ function mediaType(response: Response): string {
   return (response.headers.get('content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase();
 }
 
-
 /**
  * Fetches one JSON document of a key source (a JWKS, OpenID discovery metadata): status 200, one
  * of `mediaTypes`, at most {@link MAX_KEY_DOCUMENT_BYTES}, within `timeoutMs` for the whole

@@ -33,8 +33,8 @@ const MISS_CACHE = 64;
 const HIT_BUDGET = 3;
 const MISS_BUDGET = 3;
 
-const [{ default: express }, { default: Koa }, jose, tgExpress, tgKoa] = await Promise.all([
-  importFromRoot('express'), importFromRoot('koa'), importFromRoot('jose'), import('@tollgate/express'), import('@tollgate/koa'),
+const [{ default: express }, { default: Koa }, jose, tgCore, tgExpress, tgKoa] = await Promise.all([
+  importFromRoot('express'), importFromRoot('koa'), importFromRoot('jose'), import('@tollgate/core'), import('@tollgate/express'), import('@tollgate/koa'),
 ]);
 const log = (...args) => console.error('[bench:chain]', ...args);
 
@@ -48,6 +48,8 @@ await idp.close(); // the JWKS is handed over as a local set: nothing is fetched
 
 // ---- requests, as each framework sets them up per request ----
 const socket = new Socket();
+// The client address the framework reads (`req.ip`, `ctx.ip`): the anomaly signals count by it.
+Object.defineProperty(socket, 'remoteAddress', { value: '127.0.0.1' });
 function nodePair(token) {
   const req = new IncomingMessage(socket);
   req.method = 'GET';
@@ -120,6 +122,14 @@ function koaChain(options) {
 }
 
 const hitOptions = baseOptions;
+/** Metrics and anomaly signals as the monitored rows of `npm run bench` run them (targets.mjs `monitoring`). */
+function monitoredOptions(metrics) {
+  return {
+    ...baseOptions,
+    audit: metrics.sink,
+    anomalies: { clientsPerToken: { max: 3, windowMs: WINDOW_MS, action: 'report' }, failuresPerClient: { max: 1000, windowMs: WINDOW_MS, blockMs: WINDOW_MS } },
+  };
+}
 const missOptions = { ...baseOptions, cache: { max: MISS_CACHE } };
 const localSet = jose.createLocalJWKSet(jwks);
 const joseOptions = { issuer: idp.issuer, audience: idp.audience, algorithms: [ALG] };
@@ -135,13 +145,15 @@ function variantsOf(framework) {
   const outcome = express
     ? ([req, res]) => ({ auth: req.auth, header: res.getHeader('ratelimit') })
     : ([ctx]) => ({ auth: ctx.state.auth, header: ctx.response.get('RateLimit') || undefined });
-  const timed = (id, label, handlers, tokenOf) => {
+  const timed = (id, label, handlers, tokenOf, extra = {}) => {
     let last;
-    return { id, label, op: (i) => run(handlers, ...(last = make(tokenOf(i)))), outcome: () => outcome(last) };
+    return { id, label, op: (i) => run(handlers, ...(last = make(tokenOf(i)))), outcome: () => outcome(last), ...extra };
   };
+  const metrics = tgCore.tollgateMetrics();
   return [
     timed(`${framework}-bare`, `${name} harness, no middleware`, [], () => oneToken),
     timed(`${framework}-hit`, `${name}: authenticate + requireScopes + rateLimitPerToken, cache hit (one token)`, chain(hitOptions), () => oneToken),
+    timed(`${framework}-monitored`, `${name}: the same chain + metrics + anomaly signals (memory), cache hit (one token)`, chain(monitoredOptions(metrics)), () => oneToken, { metrics }),
     timed(`${framework}-miss`, `${name}: the same chain, cache miss (${MISS_POOL} tokens through a cache of ${MISS_CACHE})`, chain(missOptions), (i) => missTokens[i % MISS_POOL]),
     { id: 'jose', label: `jose.jwtVerify (${ALG}, createLocalJWKSet), the same ${MISS_POOL} tokens`, op: (i) => jose.jwtVerify(missTokens[i % MISS_POOL], localSet, joseOptions) },
   ];
@@ -154,6 +166,7 @@ async function checkVariants(variants) {
     if (v.outcome === undefined || v.id.endsWith('-bare')) continue;
     const first = v.outcome();
     if (first.auth?.subject !== 'user-0' || typeof first.header !== 'string') throw new Error(`bench:chain: ${v.id} did not pass its request`);
+    if (v.metrics !== undefined && !(await v.metrics.registry.metrics()).includes('tollgate_decisions_total{decision="allow"')) throw new Error(`bench:chain: ${v.id} counted no decision`);
     if (!v.id.endsWith('-miss')) continue;
     for (let i = 1; i <= MISS_POOL; i++) await v.op(i);
     if (v.outcome().auth === first.auth) throw new Error(`bench:chain: ${v.id} hit the cache; it must miss`);
@@ -202,7 +215,7 @@ function runChild(framework) {
 }
 
 socket.destroy();
-log(`${FRAMEWORKS.length} frameworks, one process each: 4 variants × ${ROUNDS} rounds × ${MS} ms, ${ALG}`);
+log(`${FRAMEWORKS.length} frameworks, one process each: 5 variants × ${ROUNDS} rounds × ${MS} ms, ${ALG}`);
 const results = {};
 for (const framework of FRAMEWORKS) results[framework] = await runChild(framework);
 
@@ -227,12 +240,18 @@ const variantTable = markdownTable(
   })),
   ['', 'r', 'r'],
 );
+// No budget of its own (issue 17's is over HTTP): what metrics and anomaly signals add in process.
+const monitoringCosts = markdownTable(
+  ['metrics + anomaly signals on the cache-hit chain (issue 17)', 'CPU µs/req above the same chain'],
+  FRAMEWORKS.map((f) => [f === 'express' ? 'Express' : 'Koa', fmt(within(f, `${f}-monitored`, `${f}-hit`), 2)]),
+  ['', 'r'],
+);
 const verdicts = chainCosts.map((c) => [`${c.what} ≤ ${c.budget} µs`, `${fmt(c.cost, 2)} µs`, c.cost <= c.budget ? 'met' : 'NOT met']);
 const verdictTable = markdownTable(['target (issue 19)', 'measured', 'verdict'], verdicts, ['', 'r', '']);
 
 const m = machine();
 const markdown = `In-process middleware chain, ${ALG}, CPU time per request, each framework in its own process, medians of ${ROUNDS} interleaved rounds of ${MS} ms; `
-  + `${m.cpu}, ${m.cores} cores, Node ${m.node}.\n\n${variantTable}\n\n${verdictTable}\n`;
+  + `${m.cpu}, ${m.cores} cores, Node ${m.node}.\n\n${variantTable}\n\n${verdictTable}\n\n${monitoringCosts}\n`;
 console.log(markdown);
 const file = await writeResults(`chain-${timestamp()}`, { machine: m, ms: MS, rounds: ROUNDS, alg: ALG, results, chainCosts, verdicts, markdown });
 log(`raw results: ${file}`);

@@ -167,6 +167,27 @@ describe('sinks and metrics', () => {
     expect(await count('decision="allow",reason="none",scheme="DPoP"')).toBeUndefined(); // no decision, no series
   });
 
+  it('counts any interleaving of decisions under the right labels', async () => {
+    const kinds = [
+      { event: { type: 'authenticated', scheme: 'Bearer' }, labels: 'decision="allow",reason="none",scheme="Bearer"' },
+      { event: { type: 'authenticated', scheme: 'api-key' }, labels: 'decision="allow",reason="none",scheme="api-key"' },
+      { event: { type: 'rejected', status: 401, code: 'invalid_token', reason: 'expired', scheme: 'Bearer' }, labels: 'decision="deny",reason="invalid_token",scheme="Bearer"' },
+      { event: { type: 'rejected', status: 401, code: 'invalid_token', reason: 'expired' }, labels: 'decision="deny",reason="invalid_token",scheme="none"' },
+      { event: { type: 'rejected', status: 429, code: 'rate_limited', reason: 'rate_limited', scheme: 'Bearer' }, labels: 'decision="deny",reason="rate_limited",scheme="Bearer"' },
+      { event: { type: 'forbidden', status: 403, code: 'insufficient_scope', reason: 'insufficient_scope', missing: ['a'], scheme: 'Bearer' }, labels: 'decision="deny",reason="insufficient_scope",scheme="Bearer"' },
+    ] as const;
+    await fc.assert(fc.asyncProperty(fc.array(fc.nat({ max: kinds.length - 1 }), { maxLength: 60 }), async (sequence) => {
+      const metrics = tollgateMetrics();
+      for (const i of sequence) metrics.sink({ time: new Date(0).toISOString(), method: 'GET', path: '/', scopes: [], cached: true, ...kinds[i]!.event } as AuditEvent);
+      const text = await metrics.registry.metrics();
+      kinds.forEach(({ labels }, i) => {
+        const expected = sequence.filter((k) => k === i).length;
+        const found = text.match(new RegExp(`^tollgate_decisions_total\\{${labels}\\} (\\d+)$`, 'm'))?.[1];
+        expect(found).toBe(expected === 0 ? undefined : String(expected));
+      });
+    }), { numRuns: 100 });
+  });
+
   it('key fetches that fail to connect are counted as network errors', async () => {
     const metrics = tollgateMetrics();
     const refused: typeof fetch = async () => { throw new TypeError('fetch failed'); };

@@ -76,12 +76,15 @@ export function tollgateMetrics(options: TollgateMetricsOptions = {}): TollgateM
   const storeErrors = new Counter({ name: 'tollgate_store_errors_total', help: 'Failures of the shared stores, by store', labelNames: ['store'] as const, registers });
   const anomalies = new Counter({ name: 'tollgate_anomalies_total', help: 'Anomaly signals raised, by kind', labelNames: ['kind'] as const, registers });
 
+  // The last label set asked for: nearly every request is an allow with the scheme of the one before.
+  let last: Tally | undefined;
   /** The tally of one label set (a bounded number of them: every label comes from a fixed list). */
   const decision = (outcome: 'allow' | 'deny', reason: string, scheme: string): Tally => {
+    if (last !== undefined && last.labels.decision === outcome && last.labels.reason === reason && last.labels.scheme === scheme) return last;
     const key = `${outcome} ${reason} ${scheme}`;
     let tally = tallies.get(key);
     if (tally === undefined) tallies.set(key, tally = { labels: { decision: outcome, reason, scheme }, count: 0, reported: 0 });
-    return tally;
+    return (last = tally);
   };
   const hit = duration.labels({ cache: 'hit' });
   const miss = duration.labels({ cache: 'miss' });

@@ -131,17 +131,6 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
     return introspector !== undefined && (options.issuers.length === 0 || countDots(token) !== 2);
   }
 
-  /** Verifies a token that is not in the cache (or whose entry went stale) and caches it. */
-  async function verify(found: ExtractedToken, now: number): Promise<AuthContext> {
-    const { token } = found;
-    const challenges = options.challengesFor(found.scheme);
-    if (isIntrospected(token)) return introspector!.introspect(token, challenges);
-    const { header, claims } = await verifyToken(token, options, challenges);
-    const auth = contextOf(token, header, claims, challenges, false);
-    cache?.set(token, auth, now);
-    return auth;
-  }
-
   async function checkRevocation(auth: AuthContext): Promise<void> {
     const store = options.revocation;
     if (store === undefined) return;
@@ -210,19 +199,32 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
     return error;
   }
 
-  /** Everything past a plain cache hit: syntax, signature and claims on a miss, then DPoP and revocation. */
+  /**
+   * Everything past a plain cache hit: syntax, signature and claims on a miss (verified, then
+   * cached), then DPoP and revocation. One async function, awaiting only what is pending: on this
+   * path each extra await or async layer is a microtask hop per request.
+   */
   async function complete(req: TollgateRequest, found: ExtractedToken, hit: AuthContext | undefined, now: number, started: number): Promise<AuthContext> {
-    let checked = hit === undefined ? undefined : found.token;
+    const { token } = found;
+    let checked = hit === undefined ? undefined : token;
     try {
       let auth = hit;
       if (auth === undefined) {
         assertTokenSyntax(found, extractOptions);
-        checked = found.token;
-        auth = await verify(found, now);
+        checked = token;
+        const challenges = options.challengesFor(found.scheme);
+        if (isIntrospected(token)) {
+          auth = await introspector!.introspect(token, challenges);
+        } else {
+          const { header, claims } = await verifyToken(token, options, challenges);
+          auth = contextOf(token, header, claims, challenges, false);
+          cache?.set(token, auth, now);
+        }
       }
       if (needsBinding(auth, found.scheme)) await checkBinding(req, auth, found.scheme);
       if (options.revocation !== undefined) await checkRevocation(auth);
-      return await accepted(req, auth, hit !== undefined, started);
+      const result = accepted(req, auth, hit !== undefined, started);
+      return isThenable(result) ? await result : result;
     } catch (caught) {
       throw rejected(req, caught, checked);
     }

@@ -19,7 +19,7 @@ import { integer, machine } from './lib/config.mjs';
 import { writeResults } from './lib/results.mjs';
 import { importFromRoot } from './lib/root.mjs';
 import { fmt, markdownTable, median, serpentine, timestamp } from './lib/stats.mjs';
-import { RATE_LIMIT, ROUTE, SCOPE, WINDOW_MS } from './targets.mjs';
+import { MONITORED_ANOMALIES, RATE_LIMIT, ROUTE, SCOPE, WINDOW_MS } from './targets.mjs';
 
 const MS = integer('BENCH_CHAIN_MS', 200, { min: 20, max: 60_000 });
 const ROUNDS = integer('BENCH_CHAIN_ROUNDS', 20, { min: 2, max: 200 });
@@ -122,12 +122,12 @@ function koaChain(options) {
 }
 
 const hitOptions = baseOptions;
-/** Metrics and anomaly signals as the monitored rows of `npm run bench` run them (targets.mjs `monitoring`). */
+/** Metrics and anomaly signals as the monitored rows of `npm run bench` run them. */
 function monitoredOptions(metrics) {
   return {
     ...baseOptions,
     audit: metrics.sink,
-    anomalies: { clientsPerToken: { max: 3, windowMs: WINDOW_MS, action: 'report' }, failuresPerClient: { max: 1000, windowMs: WINDOW_MS, blockMs: WINDOW_MS } },
+    anomalies: MONITORED_ANOMALIES,
   };
 }
 const missOptions = { ...baseOptions, cache: { max: MISS_CACHE } };

@@ -78,6 +78,12 @@ async function redisRateLimitStore(ctx, client, name) {
   return new RedisStore({ sendCommand: (...args) => client.sendCommand(args), prefix: `${ctx.prefix}rl:${name}:` });
 }
 
+/** The anomaly signals of the monitored rows (and of bench:chain's monitored variant): counted, never tripped. */
+export const MONITORED_ANOMALIES = Object.freeze({
+  clientsPerToken: { max: 3, windowMs: WINDOW_MS, action: 'report' },
+  failuresPerClient: { max: 1000, windowMs: WINDOW_MS, blockMs: WINDOW_MS },
+});
+
 /**
  * Metrics and anomaly signals as a monitored app runs them (issue 17): `tollgateMetrics()` as the
  * audit sink (so `authenticate` also times itself), `clientsPerToken` reported and
@@ -92,11 +98,7 @@ async function monitoring(ctx, redis) {
     const { RedisAnomalyStore } = await import('@tollgate/redis');
     store = new RedisAnomalyStore({ client: redis, prefix: `${ctx.prefix}anomaly:` });
   }
-  const anomalies = {
-    ...(store === undefined ? {} : { store }),
-    clientsPerToken: { max: 3, windowMs: WINDOW_MS, action: 'report' },
-    failuresPerClient: { max: 1000, windowMs: WINDOW_MS, blockMs: WINDOW_MS },
-  };
+  const anomalies = { ...(store === undefined ? {} : { store }), ...MONITORED_ANOMALIES };
   return { metrics, options: { audit: metrics.sink, anomalies } };
 }
 

@@ -1,6 +1,8 @@
 import { tlsClientCertificate, type TollgateRequest } from '@tollgate/core';
 import type { Request } from 'express';
 
+const UNREAD = Symbol('unread');
+
 /**
  * Core's view of an Express request: every field is read from the request when core asks, so a
  * route that never looks at query, body or cookies does not pay Express 5's lazy query parsing,
@@ -8,6 +10,8 @@ import type { Request } from 'express';
  */
 class ExpressRequestView implements TollgateRequest {
   readonly #req: Request;
+  /** `req.ip` once read: Express works it out again (trust proxy, `X-Forwarded-For`) on every read. */
+  #ip: string | undefined | typeof UNREAD = UNREAD;
 
   constructor(req: Request) {
     this.#req = req;
@@ -39,7 +43,8 @@ class ExpressRequestView implements TollgateRequest {
 
   /** `req.ip`: the socket's address, or a forwarded one only where `trust proxy` trusts the proxy. */
   get ip(): string | undefined {
-    return this.#req.ip;
+    if (this.#ip === UNREAD) this.#ip = this.#req.ip;
+    return this.#ip;
   }
 
   /** The public origin as the app's `trust proxy` setting establishes it (DPoP `htu` checks). */

@@ -109,4 +109,26 @@ describe.each([
     await request(app).get('/mounted/x').set('Host', 'internal:3000').set('X-Forwarded-Host', 'api.example.com').set('X-Forwarded-Proto', 'https');
     expect(seen).toEqual({ url: '/mounted/x', origin: 'https://api.example.com' });
   });
+
+  it("works out the client address once per request, however many anomaly signals read it, as trust proxy gives it", async () => {
+    const app = express();
+    app.set('trust proxy', true);
+    // Counts the reads of Express's own `req.ip` (trust proxy, X-Forwarded-For) on this app's requests.
+    let reads = 0;
+    const ip = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(app.request) as object, 'ip')!;
+    Object.defineProperty(app.request, 'ip', { configurable: true, get(this: express5.Request) { reads++; return ip.get!.call(this) as string; } });
+    const events: { client?: string }[] = [];
+    app.get('/orders', authenticate({
+      ...idp.authenticateOptions(),
+      audit: (e) => events.push(e),
+      anomalies: { clientsPerToken: { max: 1, windowMs: 60_000, action: 'report' }, failuresPerClient: { max: 5, windowMs: 60_000, blockMs: 60_000 } },
+    }), ok);
+    const token = await idp.mint();
+    expect((await request(app).get('/orders').set('Authorization', `Bearer ${token}`).set('X-Forwarded-For', '203.0.113.1')).status).toBe(200);
+    expect(reads).toBe(1);
+    expect((await request(app).get('/orders').set('Authorization', `Bearer ${token}`).set('X-Forwarded-For', '203.0.113.2')).status).toBe(200);
+    expect(reads).toBe(2);
+    // Each request's own address was counted: the second one passed max and was reported.
+    expect(events.filter((e) => 'kind' in e)).toEqual([expect.objectContaining({ kind: 'many-clients', client: '203.0.113.2' })]);
+  });
 });

@@ -117,7 +117,7 @@ describe.each([
     let reads = 0;
     const ip = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(app.request) as object, 'ip')!;
     Object.defineProperty(app.request, 'ip', { configurable: true, get(this: express5.Request) { reads++; return ip.get!.call(this) as string; } });
-    const events: { client?: string }[] = [];
+    const events: object[] = [];
     app.get('/orders', authenticate({
       ...idp.authenticateOptions(),
       audit: (e) => events.push(e),

@@ -34,6 +34,21 @@ async function start({ id, ctx }) {
   server.listen(0, '127.0.0.1', () => send({ type: 'ready', port: server.address().port, tokens: built.tokens }));
 }
 
+// The runner asks for stats right after autocannon stops, when requests it abandoned may still be
+// at work here (and still sending Redis commands). Counting them on one side of the measurement and
+// their commands on the other skewed cmds/req by a few parts in ten thousand either way, so the
+// stats wait until the counters have stood still for 50 ms (at most 2 s). No per-request cost.
+async function settled() {
+  const deadline = Date.now() + 2000;
+  let last = `${counters.requests}/${counters.redis}`;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const now = `${counters.requests}/${counters.redis}`;
+    if (now === last || Date.now() > deadline) return;
+    last = now;
+  }
+}
+
 async function stop() {
   const timer = setTimeout(() => process.exit(0), 3000);
   timer.unref();
@@ -48,8 +63,10 @@ async function stop() {
 process.on('message', (message) => {
   if (message?.type === 'start') void start(message);
   else if (message?.type === 'stats') {
-    const memory = process.memoryUsage();
-    send({ type: 'stats', cpu: process.cpuUsage(), redis: counters.redis, requests: counters.requests, rss: memory.rss, heapUsed: memory.heapUsed });
+    void settled().then(() => {
+      const memory = process.memoryUsage();
+      send({ type: 'stats', cpu: process.cpuUsage(), redis: counters.redis, requests: counters.requests, rss: memory.rss, heapUsed: memory.heapUsed });
+    });
   } else if (message?.type === 'stop') void stop();
 });
 // The runner went away: do not linger.

@@ -318,9 +318,9 @@ const goalTable = markdownTable(['target (issue)', 'measured', 'verdict'], goalR
 const markdown = `${heading}\n\n${warnings.map((w) => `${w}\n\n`).join('')}${table}\n\n${goalTable}\n${chain?.markdown === undefined ? '' : `\nIn process (bench:chain):\n\n${chain.markdown}`}`;
 console.log(markdown);
 
-// The results keep where Redis was, not its password.
+// The results keep where Redis and PostgreSQL were, not their passwords (bench/runs/ is committed).
 const file = await writeResults(stamp, {
-  config: { ...config, redisUrl: redactUrl(config.redisUrl) }, machine: m, startedAt: new Date(began).toISOString(), elapsedSeconds: (Date.now() - began) / 1000,
+  config: { ...config, redisUrl: redactUrl(config.redisUrl), databaseUrl: redactUrl(config.databaseUrl) }, machine: m, startedAt: new Date(began).toISOString(), elapsedSeconds: (Date.now() - began) / 1000,
   rows: [...rows.values()].map(({ target, status, reason, rounds, checks, summary: s }) => ({ id: target.id, label: target.label, status, reason, checks, summary: s, rounds })),
   goals: goalRows, bareSpreads: Object.fromEntries(bareSpreads), unsteady: unsteady.length > 0, chainResults: chain?.file, markdown,
 }, { markdown });

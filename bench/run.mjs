@@ -76,7 +76,7 @@ const monitor = targets.some((t) => t.redis) ? await redisMonitor() : undefined;
 
 // ---- start and check every server ----
 const rows = new Map(); // id -> { target, status, reason, rounds: [] }
-for (const target of targets) rows.set(target.id, { target, status: 'pending', reason: undefined, rounds: [], checks: [] });
+for (const target of targets) rows.set(target.id, { target, status: 'pending', reason: undefined, rounds: [], checks: [], processes: 0 });
 
 /** The credentials a row is driven with: its own API keys when its server made them, else its algorithm's JWT pool; `oneToken` rows get the first one alone. */
 function tokensOf(target) {
@@ -115,14 +115,18 @@ async function preflight(target, port) {
   return checks;
 }
 
-for (const target of targets) {
+/**
+ * Starts `target`'s server in a new process and checks it; on success it becomes the row's server.
+ * Answers whether the row can be measured (else its status and reason say why).
+ */
+async function launch(target) {
   const row = rows.get(target.id);
   const server = await startServer(target.id, ctx);
   if (server.status !== 'ready') {
     row.status = server.status;
     row.reason = server.reason;
     log(`${target.id}: ${server.status}: ${server.reason}`);
-    continue;
+    return false;
   }
   servers.set(target.id, server);
   try {
@@ -137,10 +141,15 @@ for (const target of targets) {
     log(`${target.id}: REFUSED, ${row.reason}`);
     await server.stop();
     servers.delete(target.id);
-    continue;
+    return false;
   }
   row.status = 'ready';
-  log(`${target.id}: ready on 127.0.0.1:${server.port}, checks passed (${row.checks.map((c) => c.name).join(', ')})`);
+  row.processes += 1;
+  return true;
+}
+
+for (const target of targets) {
+  if (await launch(target)) log(`${target.id}: ready on 127.0.0.1:${servers.get(target.id).port}, checks passed (${rows.get(target.id).checks.map((c) => c.name).join(', ')})`);
 }
 
 const active = targets.filter((t) => rows.get(t.id).status === 'ready');
@@ -197,11 +206,25 @@ for (const target of active) await warm(target, config.firstWarmup);
 // Serpentine order (A B C, then C B A, …): a machine that slowly speeds up or slows down during the
 // run biases each ratio one way in forward rounds and the other way in reverse ones, and with an
 // even number of rounds the median (the mean of the middle two) takes one of each.
+//
+// With fresh processes (the default) every round after the first measures each row in a server
+// process of its own, started, checked and warmed up anew: one process's speed is partly its own
+// (where its JIT and heap land), and two processes of one stack differed by up to 15 % in req/s
+// here, round after round. A row measured in one process carries that luck into every round; the
+// median over rounds of fresh processes does not.
 for (let round = 1; round <= config.rounds; round++) {
   for (const target of serpentine(active, round - 1)) {
+    const row = rows.get(target.id);
+    if (row.status !== 'ready') continue;
+    if (config.fresh && round > 1) {
+      await servers.get(target.id).stop();
+      servers.delete(target.id);
+      if (!(await launch(target))) continue;
+      await warm(target, config.firstWarmup);
+    }
     await warm(target, config.warmup);
     const result = await measure(target);
-    rows.get(target.id).rounds.push(result);
+    row.rounds.push(result);
     const flag = result.non2xx + result.errors + result.timeouts > 0 ? `  (non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts})` : '';
     log(`round ${round}/${config.rounds} ${target.id}: ${fmt(result.rps)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, CPU ${fmt(result.cpuPercent)}%${flag}`);
   }
@@ -267,7 +290,8 @@ for (const row of rows.values()) {
 }
 
 const m = machine();
-const heading = `Medians of ${config.rounds} interleaved rounds, ${config.duration} s each after a ${config.warmup} s warm-up, ${config.connections} connections, `
+const heading = `Medians of ${config.rounds} interleaved rounds, ${config.duration} s each after a ${config.warmup} s warm-up`
+  + `${config.fresh ? `, each round in a fresh server process per row (started, checked and warmed up ${config.firstWarmup} s more)` : ', one server process per row for all rounds'}, ${config.connections} connections, `
   + `token pool ${fmt(config.pool)} (rotated per request; cache max 1000); ${m.cpu}, ${m.cores} cores, Node ${m.node}. `
   + '× bare = req/s over the bare framework\'s in the same round. CPU = the server process (100 % = one core), CPU µs/req = its CPU time per request answered '
   + `(the steadier number when the machine is shared); a run whose bare rows' req/s spread more than ${MAX_BARE_SPREAD * 100} % across rounds is flagged; `
@@ -321,7 +345,7 @@ console.log(markdown);
 // The results keep where Redis and PostgreSQL were, not their passwords (bench/runs/ is committed).
 const file = await writeResults(stamp, {
   config: { ...config, redisUrl: redactUrl(config.redisUrl), databaseUrl: redactUrl(config.databaseUrl) }, machine: m, startedAt: new Date(began).toISOString(), elapsedSeconds: (Date.now() - began) / 1000,
-  rows: [...rows.values()].map(({ target, status, reason, rounds, checks, summary: s }) => ({ id: target.id, label: target.label, status, reason, checks, summary: s, rounds })),
+  rows: [...rows.values()].map(({ target, status, reason, rounds, checks, processes, summary: s }) => ({ id: target.id, label: target.label, status, reason, checks, processes, summary: s, rounds })),
   goals: goalRows, bareSpreads: Object.fromEntries(bareSpreads), unsteady: unsteady.length > 0, chainResults: chain?.file, markdown,
 }, { markdown });
 log(`raw results: ${file} (${fmt((Date.now() - began) / 1000)} s in all)`);

@@ -47,6 +47,7 @@ export function benchConfig() {
     connections: integer('BENCH_CONNECTIONS', 32, { max: 1024 }),
     rounds: integer('BENCH_ROUNDS', MIN_ROUNDS, { max: 20 }),
     chain: process.env.BENCH_CHAIN !== '0',
+    fresh: process.env.BENCH_FRESH !== '0',
     pool: integer('BENCH_POOL', 1000, { max: 100_000 }),
     warmup: number('BENCH_WARMUP', 1, { min: 0, max: 60 }),
     firstWarmup: number('BENCH_FIRST_WARMUP', 2, { min: 0, max: 60 }),

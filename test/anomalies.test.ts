@@ -30,12 +30,19 @@ function appWith(framework: Framework, anomalies: AnomalyOptions, extra: Partial
   return { app, events, get };
 }
 
-/** A store whose every call fails. */
-const brokenStore: AnomalyStore = {
-  addClient: () => { throw new Error('anomaly store down'); },
-  addFailure: async () => { throw new Error('anomaly store down'); },
-  blockedFor: async () => { throw new Error('anomaly store down'); },
-};
+/** Stores whose every call fails: by throwing or by rejecting, each method one way in one and the other in the other. */
+const brokenStores: [string, AnomalyStore][] = [
+  ['throws or rejects', {
+    addClient: () => { throw new Error('anomaly store down'); },
+    addFailure: async () => { throw new Error('anomaly store down'); },
+    blockedFor: async () => { throw new Error('anomaly store down'); },
+  }],
+  ['rejects or throws', {
+    addClient: async () => { throw new Error('anomaly store down'); },
+    addFailure: () => { throw new Error('anomaly store down'); },
+    blockedFor: () => { throw new Error('anomaly store down'); },
+  }],
+];
 
 describe.each(eachFramework)('%s: anomaly signals', (_name, framework: Framework) => {
   it('many-clients, action report: a token from a third address is reported once and still served', async () => {
@@ -143,7 +150,7 @@ describe.each(eachFramework)('%s: anomaly signals', (_name, framework: Framework
     expect(anomaliesOf(events)[1]).toMatchObject({ subject: 'user-1', path: '/orders', method: 'DELETE' });
   });
 
-  it('a failing anomaly store is reported and skipped: requests are judged by the other checks', async () => {
+  it.each(brokenStores)('a failing anomaly store (%s) is reported and skipped: requests are judged by the other checks', async (_how, brokenStore) => {
     const { events, get } = appWith(framework, { store: brokenStore, clientsPerToken: { max: 1, windowMs: 60_000, action: 'deny' }, failuresPerClient: { max: 1, windowMs: 60_000, blockMs: 60_000 } });
     expect((await get(await idp.mint(), '192.0.2.1')).status).toBe(200);
     expect((await get('bad.token.here', '192.0.2.1')).status).toBe(401);
@@ -153,7 +160,7 @@ describe.each(eachFramework)('%s: anomaly signals', (_name, framework: Framework
     expect(errors[0]).toMatchObject({ store: 'anomaly', path: '/orders' });
   });
 
-  it('failClosed: a failing anomaly store answers 503 with Retry-After, never a 500', async () => {
+  it.each(brokenStores)('failClosed: a failing anomaly store (%s) answers 503 with Retry-After, never a 500', async (_how, brokenStore) => {
     const { events, get } = appWith(framework, { store: brokenStore, failuresPerClient: { max: 1, windowMs: 60_000, blockMs: 60_000 }, failClosed: true });
     const response = await get(await idp.mint(), '192.0.2.1');
     expect(response.status).toBe(503);

@@ -84,6 +84,27 @@ describe.each(eachFramework)('%s: metrics', (name, framework: Framework) => {
     expect(text).not.toContain(kid);
   });
 
+  it.each([
+    ['alone', {}],
+    ['beside the anomaly signals', { anomalies: { clientsPerToken: { max: 5, windowMs: 60_000 }, failuresPerClient: { max: 5, windowMs: 60_000, blockMs: 60_000 } } }],
+  ])('counts accepted requests and their durations with the metrics sink %s (told directly, no event built)', async (_, extra) => {
+    const metrics = tollgateMetrics();
+    const app = framework.app([
+      { method: 'get', path: '/metrics', guards: () => [metricsEndpoint(metrics)] },
+      { method: 'get', path: '/orders/:id', guards: (t) => [t.authenticate({ ...idp.authenticateOptions(), audit: metrics.sink, ...extra })] },
+    ]);
+    const token = await idp.mint({ sub: 'carol', scope: 'orders:read' });
+    for (let i = 0; i < 3; i += 1) expect((await request(app).get('/orders/7').set('Authorization', `Bearer ${token}`)).status).toBe(200);
+    expect((await request(app).get('/orders/7').set('Authorization', 'Bearer not.a.token')).status).toBe(401);
+    const { text } = await request(app).get('/metrics');
+    expect(sample(text, 'tollgate_decisions_total{decision="allow",reason="none",scheme="Bearer"}')).toBe(3);
+    expect(sample(text, 'tollgate_decisions_total{decision="deny",reason="invalid_token",scheme="none"}')).toBe(1);
+    expect(sample(text, 'tollgate_verify_duration_seconds_count{cache="miss"}')).toBe(1);
+    expect(sample(text, 'tollgate_verify_duration_seconds_count{cache="hit"}')).toBe(2);
+    expect(sample(text, 'tollgate_verify_duration_seconds_sum{cache="hit"}')).toBeGreaterThan(0);
+    expect(sample(text, 'tollgate_verify_duration_seconds_bucket{le="+Inf",cache="hit"}')).toBe(2);
+  });
+
   it('counts failed key fetches and store errors by store', async () => {
     const brokenAnomalies = { addClient: () => 0 as never, addFailure: () => 0 as never, blockedFor: async (): Promise<number> => { throw new Error('down'); } };
     const metrics = tollgateMetrics();

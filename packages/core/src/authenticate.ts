@@ -1,4 +1,4 @@
-import { auditBase, emitAudit, rejection, wantsMetrics, type AuthenticatedEvent } from './monitoring/audit.js';
+import { auditBase, emitAudit, metricsHooks, rejection, wantsMetrics, type AuthenticatedEvent } from './monitoring/audit.js';
 import { createAnomalyWatch } from './monitoring/anomalies.js';
 import { withKeyFetchEvents } from './monitoring/key-fetches.js';
 import { readRoles, readScopes } from './authorize/claims.js';
@@ -75,6 +75,8 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
   const audit = watch === undefined ? options.audit : watch.sink;
   // Durations are measured only for a metrics sink: no clock reads on the hot path otherwise.
   const timed = wantsMetrics(audit);
+  // A sink that only counts accepted requests is told so directly, without an event to build.
+  const countAccepted = metricsHooks(audit)?.accepted;
   const dpop: DpopContext | undefined = options.dpop === undefined
     ? undefined
     : {
@@ -168,7 +170,13 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
   }
 
   function reportAccepted(req: TollgateRequest, auth: AuthContext, cached: boolean, started: number): AuthContext {
-    if (audit !== undefined) {
+    if (countAccepted !== undefined) {
+      try {
+        countAccepted(auth.scheme, cached, (performance.now() - started) / 1000);
+      } catch {
+        // As with any sink: counting never changes the decision.
+      }
+    } else if (audit !== undefined) {
       // Fields assigned, not spread: this event is built for every accepted request.
       const event = auditBase(req, options.now(), auth) as AuthenticatedEvent;
       event.type = 'authenticated';
@@ -289,10 +297,15 @@ export function createAuthenticator(input: AuthenticateOptions): Authenticator {
     return complete(req, found, hit, now, started);
   }
 
+  /** The anomaly watch's refusals (a blocked client, a failing store) come before any token is read. */
+  function refuse(req: TollgateRequest, error: TollgateError): TollgateError {
+    return rejected(req, error, undefined);
+  }
+
   function attempt(req: TollgateRequest): MaybePromise<AuthContext> {
     const started = timed ? performance.now() : 0;
     if (watch === undefined) return attemptToken(req, started);
-    return watch.guard(req, () => attemptToken(req, started), (error) => rejected(req, error, undefined));
+    return watch.guard(req, started, attemptToken, refuse);
   }
 
   return Object.freeze({

@@ -1,9 +1,9 @@
 /** Core monitoring: options checked at setup, client keys, bounded memory, sinks combined, metrics setup. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { Registry } from 'prom-client';
+import { Histogram, Registry } from 'prom-client';
 import {
-  clientKey, combineSinks, createAuthenticator, MemoryAnomalyStore, pinoAuditSink, tollgateMetrics, wantsMetrics, TollgateError,
+  clientKey, combineSinks, createAuthenticator, MemoryAnomalyStore, metricsHooks, pinoAuditSink, tollgateMetrics, wantsMetrics, TollgateError,
   type AnomalyOptions, type AuditEvent, type TollgateRequest,
 } from '@tollgate/core';
 import { metricsEndpoint as expressMetrics } from '@tollgate/express';
@@ -11,6 +11,7 @@ import { metricsEndpoint as koaMetrics } from '@tollgate/koa';
 import { createTestIssuer, type TestIssuer } from '@tollgate/testing';
 import { anomalyStoreContract } from '../../../test/anomaly-store-contract.js';
 import { isoTime } from '../src/monitoring/audit.js';
+import { DurationHistogram } from '../src/monitoring/durations.js';
 
 let idp: TestIssuer;
 beforeAll(async () => { idp = await createTestIssuer(); });
@@ -134,7 +135,49 @@ describe('sinks and metrics', () => {
     expect(got).toEqual(['store-error']);
     expect(wantsMetrics(plain)).toBe(false);
     expect(wantsMetrics(combineSinks(plain, metrics.sink))).toBe(true);
+    // Only a sink that reads nothing else of an accepted request may be told of it without the event.
+    expect(typeof metricsHooks(metrics.sink)?.accepted).toBe('function');
+    expect(metricsHooks(combineSinks(plain, metrics.sink))?.accepted).toBeUndefined();
     expect(setupCode(() => combineSinks(plain, 'nope' as never))).toBe('ERR_TOLLGATE_INVALID_OPTION');
+  });
+
+  it('DurationHistogram serves what a prom-client Histogram fed the same durations serves, recorded or observed', async () => {
+    const BUCKETS = [0.001, 0.01, 0.1, 1];
+    /** `series -> value` of a registry's text, for the one histogram in it. */
+    const samples = async (registry: Registry): Promise<Map<string, number>> => new Map((await registry.metrics()).split('\n')
+      .filter((line) => line.startsWith('d_'))
+      .map((line) => [line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1))]));
+    const duration = fc.oneof(fc.constantFrom(0, ...BUCKETS, 5), fc.double({ min: 0, max: 10, noNaN: true }));
+    await fc.assert(fc.asyncProperty(fc.array(fc.record({ hit: fc.boolean(), seconds: duration, recorded: fc.boolean() }), { maxLength: 40 }), async (calls) => {
+      const ours = new Registry();
+      const reference = new Registry();
+      const durations = new DurationHistogram({ name: 'd_seconds', help: 'h', buckets: BUCKETS, registers: [ours] });
+      const plain = new Histogram({ name: 'd_seconds', help: 'h', buckets: BUCKETS, labelNames: ['cache'] as const, registers: [reference] });
+      const record = { hit: durations.recorder('hit'), miss: durations.recorder('miss') };
+      for (const { hit, seconds, recorded } of calls) {
+        const cache = hit ? 'hit' : 'miss';
+        if (recorded) record[cache](seconds);
+        else durations.observe({ cache }, seconds);
+        plain.observe({ cache }, seconds);
+      }
+      const got = await samples(ours);
+      const want = await samples(reference);
+      expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+      for (const [series, value] of want) expect(got.get(series)).toBeCloseTo(value, 9);
+      expect((await ours.getMetricsAsJSON())[0]!.values.length).toBe(want.size);
+    }));
+    const registry = new Registry();
+    const durations = new DurationHistogram({ name: 'd_seconds', help: 'h', buckets: BUCKETS, registers: [registry] });
+    const hit = durations.recorder('hit');
+    hit(0.01); // a bound is its own bucket's (le is "less or equal")
+    hit(Number.NaN); // not a duration: ignored, as prom-client would refuse it
+    expect((await samples(registry)).get('d_seconds_bucket{le="0.01",cache="hit"}')).toBe(1);
+    expect((await samples(registry)).get('d_seconds_bucket{le="0.001",cache="hit"}')).toBe(0);
+    expect((await samples(registry)).get('d_seconds_count{cache="hit"}')).toBe(1);
+    durations.reset();
+    expect((await samples(registry)).size).toBe(0);
+    hit(2);
+    expect((await samples(registry)).get('d_seconds_bucket{le="+Inf",cache="hit"}')).toBe(1);
   });
 
   it('writes event times exactly as Date#toISOString does, whatever the order of the times', () => {

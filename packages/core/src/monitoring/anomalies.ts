@@ -92,10 +92,14 @@ export interface AnomalyWatch {
   /** The audit sink with `revoked-reuse` added: every revoked or replayed rejection also raises it. */
   readonly sink: AuditSink | undefined;
   /**
-   * Runs `check` (the whole authentication) unless the client is blocked (then a 429, reported
-   * through `refuse`, before any verification work), and counts its failures.
+   * Runs `check(req, started)` (the whole authentication) unless the client is blocked (then a
+   * 429, reported through `refuse`, before any verification work), and counts its failures.
+   * Plain arguments, not a closure: this runs for every request.
    */
-  guard(req: TollgateRequest, check: () => MaybePromise<AuthContext>, refuse: (error: TollgateError) => TollgateError): MaybePromise<AuthContext>;
+  guard(
+    req: TollgateRequest, started: number, check: (req: TollgateRequest, started: number) => MaybePromise<AuthContext>,
+    refuse: (req: TollgateRequest, error: TollgateError) => TollgateError,
+  ): MaybePromise<AuthContext>;
   /** After every check passed: counts the client for the credential; throws to deny (`action: 'deny'`). */
   seen(req: TollgateRequest, auth: AuthContext): MaybePromise<void>;
 }
@@ -134,75 +138,106 @@ export function createAnomalyWatch(options: ParsedAnomalyOptions, context: Anoma
   }
 
   /**
-   * Asks the store; a failure is reported and answered with `undefined` (the request is judged
-   * without it), or, with `failClosed`, becomes a 503 when `closes` says the answer mattered.
+   * A store failure (a throw, or a rejected answer): reported, and answered with `undefined` (the
+   * request is judged without the store), or, with `failClosed`, a 503 when `closes` says the
+   * answer mattered.
    */
-  function ask<T>(req: TollgateRequest, question: () => MaybePromise<T>, closes: boolean): MaybePromise<T | undefined> {
-    const failed = (cause: unknown): undefined => {
-      if (failClosed && closes) {
-        throw new TollgateError('temporarily_unavailable', 'Anomaly signals cannot be checked right now', { reason: 'store_unavailable', store: 'anomaly', headers: { 'Retry-After': '1' }, cause });
-      }
-      if (sink !== undefined) emitAudit(sink, { ...auditBase(req, now()), type: 'store-error', store: 'anomaly' });
-      return undefined;
-    };
-    try {
-      const answer = question();
-      return isThenable(answer) ? Promise.resolve(answer).then((value) => value, failed) : answer;
-    } catch (cause) {
-      return failed(cause);
+  function storeFailed(req: TollgateRequest, cause: unknown, closes: boolean): undefined {
+    if (failClosed && closes) {
+      throw new TollgateError('temporarily_unavailable', 'Anomaly signals cannot be checked right now', { reason: 'store_unavailable', store: 'anomaly', headers: { 'Retry-After': '1' }, cause });
     }
+    if (sink !== undefined) emitAudit(sink, { ...auditBase(req, now()), type: 'store-error', store: 'anomaly' });
+    return undefined;
+  }
+
+  /** A store's answer, with a rejection handed to {@link storeFailed}. */
+  function settled<T>(req: TollgateRequest, answer: MaybePromise<T>, closes: boolean): MaybePromise<T | undefined> {
+    return isThenable(answer) ? Promise.resolve(answer).then(undefined, (cause: unknown) => storeFailed(req, cause, closes)) : answer;
   }
 
   function countFailure(req: TollgateRequest, client: string, limits: FailureWindow, error: unknown): MaybePromise<never> {
     const fail = (): never => { throw error; };
     if (!isFailedAuthentication(error)) return fail();
     // The request is refused either way: a store failure here never changes its answer.
-    return chain(ask(req, () => store.addFailure(client, limits, now()), false), (counted) => {
-      if (counted !== undefined && counted.blockedMs > 0) signal(req, undefined, { kind: 'failure-burst', client, count: counted.count, action: 'block' });
+    let counted: MaybePromise<{ count: number; blockedMs: number } | undefined>;
+    try {
+      counted = settled(req, store.addFailure(client, limits, now()), false);
+    } catch (cause) {
+      counted = storeFailed(req, cause, false);
+    }
+    return chain(counted, (answer) => {
+      if (answer !== undefined && answer.blockedMs > 0) signal(req, undefined, { kind: 'failure-burst', client, count: answer.count, action: 'block' });
       return fail();
     });
   }
 
-  function guard(req: TollgateRequest, check: () => MaybePromise<AuthContext>, refuse: (error: TollgateError) => TollgateError): MaybePromise<AuthContext> {
+  /** How long `client` stays blocked; `undefined` when the store could not say (and may not close). */
+  function blockedFor(req: TollgateRequest, client: string): MaybePromise<number | undefined> {
+    try {
+      return settled(req, store.blockedFor(client, now()), true);
+    } catch (cause) {
+      return storeFailed(req, cause, true);
+    }
+  }
+
+  /** Runs the check for a client that is not blocked, counting its failures; refuses a blocked one. */
+  function admit(
+    req: TollgateRequest, client: string, blockedMs: number | undefined, started: number,
+    check: (req: TollgateRequest, started: number) => MaybePromise<AuthContext>, refuse: (req: TollgateRequest, error: TollgateError) => TollgateError,
+  ): MaybePromise<AuthContext> {
+    if (blockedMs !== undefined && blockedMs > 0) {
+      throw refuse(req, new TollgateError('rate_limited', 'Too many failed authentications from this client; try again later', {
+        reason: 'client_blocked', headers: { 'Retry-After': String(Math.max(1, Math.ceil(blockedMs / 1000))) },
+      }));
+    }
+    let result: MaybePromise<AuthContext>;
+    try {
+      result = check(req, started);
+    } catch (error) {
+      return countFailure(req, client, failuresPerClient!, error);
+    }
+    return isThenable(result) ? result.then(undefined, (error: unknown) => countFailure(req, client, failuresPerClient!, error)) : result;
+  }
+
+  function guard(
+    req: TollgateRequest, started: number, check: (req: TollgateRequest, started: number) => MaybePromise<AuthContext>,
+    refuse: (req: TollgateRequest, error: TollgateError) => TollgateError,
+  ): MaybePromise<AuthContext> {
     const client = failuresPerClient === undefined ? undefined : clientKey(req.ip);
-    if (client === undefined || failuresPerClient === undefined) return check();
-    const run = (): MaybePromise<AuthContext> => {
-      let result: MaybePromise<AuthContext>;
-      try {
-        result = check();
-      } catch (error) {
-        return countFailure(req, client, failuresPerClient, error);
-      }
-      return isThenable(result) ? result.then(undefined, (error: unknown) => countFailure(req, client, failuresPerClient, error)) : result;
-    };
+    if (client === undefined) return check(req, started);
     let blocked: MaybePromise<number | undefined>;
     try {
-      blocked = ask(req, () => store.blockedFor(client, now()), true);
+      blocked = blockedFor(req, client);
     } catch (error) {
-      throw refuse(error as TollgateError);
+      throw refuse(req, error as TollgateError);
     }
-    const decide = (ms: number | undefined): MaybePromise<AuthContext> => {
-      if (ms === undefined || !(ms > 0)) return run();
-      throw refuse(new TollgateError('rate_limited', 'Too many failed authentications from this client; try again later', {
-        reason: 'client_blocked', headers: { 'Retry-After': String(Math.max(1, Math.ceil(ms / 1000))) },
-      }));
-    };
-    return isThenable(blocked) ? blocked.then(decide, (error: unknown) => { throw refuse(error as TollgateError); }) : decide(blocked);
+    return isThenable(blocked)
+      ? blocked.then((ms) => admit(req, client, ms, started, check, refuse), (error: unknown) => { throw refuse(req, error as TollgateError); })
+      : admit(req, client, blocked, started, check, refuse);
+  }
+
+  /** Decides on the count of clients a token was seen from. */
+  function judge(req: TollgateRequest, auth: AuthContext, client: string, counted: { previous: number; count: number } | undefined): void {
+    if (counted === undefined || clientsPerToken === undefined || counted.count <= clientsPerToken.max) return;
+    const { action } = clientsPerToken;
+    // One signal per token and window: when this client's address made the count pass max.
+    if (counted.previous <= clientsPerToken.max) signal(req, auth, { kind: 'many-clients', client, count: counted.count, action });
+    if (action === 'deny') {
+      throw new TollgateError('invalid_token', 'The access token is in use from too many places', { reason: 'many_clients', challenge: [...context.challengesFor(challengeScheme(auth))] });
+    }
   }
 
   function seen(req: TollgateRequest, auth: AuthContext): MaybePromise<void> {
     if (clientsPerToken === undefined) return;
     const client = clientKey(req.ip);
     if (client === undefined) return;
-    return chain(ask(req, () => store.addClient(auth.fingerprint, client, clientsPerToken, now()), true), (counted) => {
-      if (counted === undefined || counted.count <= clientsPerToken.max) return;
-      const { action } = clientsPerToken;
-      // One signal per token and window: when this client's address made the count pass max.
-      if (counted.previous <= clientsPerToken.max) signal(req, auth, { kind: 'many-clients', client, count: counted.count, action });
-      if (action === 'deny') {
-        throw new TollgateError('invalid_token', 'The access token is in use from too many places', { reason: 'many_clients', challenge: [...context.challengesFor(challengeScheme(auth))] });
-      }
-    });
+    let counted: MaybePromise<{ previous: number; count: number } | undefined>;
+    try {
+      counted = settled(req, store.addClient(auth.fingerprint, client, clientsPerToken, now()), true);
+    } catch (cause) {
+      counted = storeFailed(req, cause, true);
+    }
+    return isThenable(counted) ? counted.then((answer) => judge(req, auth, client, answer)) : judge(req, auth, client, counted);
   }
 
   return Object.freeze({ sink, guard, seen });

@@ -131,6 +131,12 @@ export type KeyFetchOutcome = 'ok' | 'http_error' | 'network_error';
 export interface MetricsHooks {
   /** One fetch of a remote key set or discovery document ended. */
   keyFetched(outcome: KeyFetchOutcome): void;
+  /**
+   * Given only by a sink that counts `authenticated` events and reads nothing else of them:
+   * `authenticate` then calls it instead of building the event, on the path every accepted
+   * request takes. `seconds` is how long `authenticate` took.
+   */
+  readonly accepted?: (scheme: string, cached: boolean, seconds: number) => void;
 }
 
 /**
@@ -166,6 +172,7 @@ export function combineSinks(...sinks: readonly AuditSink[]): AuditSink {
   };
   const hooks = all.map(metricsHooks).filter((h): h is MetricsHooks => h !== undefined);
   if (hooks.length === 0) return combined;
+  // No `accepted`: the other sinks need the whole event.
   return markMetricsSink(combined, {
     keyFetched(outcome) {
       for (const hook of hooks) hook.keyFetched(outcome);

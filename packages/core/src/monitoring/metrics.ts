@@ -1,7 +1,8 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 import { ERROR_TABLE } from '../errors/error-codes.js';
 import { assertKnownOptions, setupError } from '../errors/setup-error.js';
 import { markMetricsSink, type AuditEvent, type AuditSink } from './audit.js';
+import { DurationHistogram } from './durations.js';
 
 /** Options of {@link tollgateMetrics}. */
 export interface TollgateMetricsOptions {
@@ -71,7 +72,7 @@ export function tollgateMetrics(options: TollgateMetricsOptions = {}): TollgateM
       }
     },
   });
-  const duration = new Histogram({ name: 'tollgate_verify_duration_seconds', help: 'Time authenticate took for an accepted credential, by verified-token cache outcome', labelNames: ['cache'] as const, buckets: DURATION_BUCKETS, registers });
+  const duration = new DurationHistogram({ name: 'tollgate_verify_duration_seconds', help: 'Time authenticate took for an accepted credential, by verified-token cache outcome', buckets: DURATION_BUCKETS, registers });
   const keyFetches = new Counter({ name: 'tollgate_key_fetches_total', help: 'Fetches of remote key sets and discovery documents, by outcome', labelNames: ['outcome'] as const, registers });
   const storeErrors = new Counter({ name: 'tollgate_store_errors_total', help: 'Failures of the shared stores, by store', labelNames: ['store'] as const, registers });
   const anomalies = new Counter({ name: 'tollgate_anomalies_total', help: 'Anomaly signals raised, by kind', labelNames: ['kind'] as const, registers });
@@ -86,14 +87,18 @@ export function tollgateMetrics(options: TollgateMetricsOptions = {}): TollgateM
     if (tally === undefined) tallies.set(key, tally = { labels: { decision: outcome, reason, scheme }, count: 0, reported: 0 });
     return (last = tally);
   };
-  const hit = duration.labels({ cache: 'hit' });
-  const miss = duration.labels({ cache: 'miss' });
+  const hit = duration.recorder('hit');
+  const miss = duration.recorder('miss');
+
+  function accepted(scheme: unknown, cached: boolean, seconds: number | undefined): void {
+    decision('allow', 'none', label(SCHEMES, scheme)).count++;
+    if (seconds !== undefined) (cached ? hit : miss)(seconds);
+  }
 
   function tollgateMetricsSink(event: AuditEvent): void {
     switch (event.type) {
       case 'authenticated':
-        decision('allow', 'none', label(SCHEMES, event.scheme)).count++;
-        if (event.duration !== undefined) (event.cached ? hit : miss).observe(event.duration);
+        accepted(event.scheme, event.cached, event.duration);
         break;
       case 'rejected':
       case 'forbidden':
@@ -108,7 +113,7 @@ export function tollgateMetrics(options: TollgateMetricsOptions = {}): TollgateM
         break;
     }
   }
-  const hooks = { keyFetched: (outcome: string) => keyFetches.inc({ outcome: label(OUTCOMES, outcome) }) };
+  const hooks = { keyFetched: (outcome: string) => keyFetches.inc({ outcome: label(OUTCOMES, outcome) }), accepted };
   return Object.freeze({ registry, sink: markMetricsSink(tollgateMetricsSink, hooks) });
 }
 

@@ -114,6 +114,24 @@ describe('MemoryAnomalyStore', () => {
     expect(store.addClient('t', 'd', window, 1000)).toEqual({ previous: 0, count: 1 }); // the next window
   });
 
+  it('counts the distinct addresses of each token in each window, as a set per token would', () => {
+    const call = fc.record({ token: fc.constantFrom('t1', 't2', 't3'), client: fc.constantFrom('a', 'b', 'c', 'd', 'e'), at: fc.integer({ min: 0, max: 2999 }) });
+    fc.assert(fc.property(fc.integer({ min: 1, max: 3 }), fc.array(call, { maxLength: 60 }), (max, calls) => {
+      const store = new MemoryAnomalyStore();
+      const model = new Map<string, { window: number; seen: Set<string> }>();
+      const limits = { max, windowMs: 1000 };
+      for (const { token, client, at } of calls.sort((x, y) => x.at - y.at)) {
+        const window = Math.floor(at / 1000);
+        let entry = model.get(token);
+        if (entry === undefined || entry.window !== window) model.set(token, entry = { window, seen: new Set() });
+        const previous = entry.seen.size;
+        if (previous <= max) entry.seen.add(client);
+        expect(store.addClient(token, client, limits, at)).toEqual({ previous, count: entry.seen.size });
+      }
+      expect(store.size).toBe([...model.values()].reduce((n, e) => n + e.seen.size, 0));
+    }));
+  });
+
   it('blocks past max failures in a window, for blockMs', () => {
     const store = new MemoryAnomalyStore();
     const limits = { max: 2, windowMs: 1000, blockMs: 5000 };

@@ -36,7 +36,8 @@ class KoaRequestView implements TollgateRequest {
 
   /** `ctx.ip`: the socket's address, or `X-Forwarded-For`'s only when `app.proxy` is on. */
   get ip(): string | undefined {
-    return this.#ctx.ip === '' ? undefined : this.#ctx.ip;
+    const { ip } = this.#ctx;
+    return ip === '' ? undefined : ip;
   }
 
   /** `ctx.protocol` and `ctx.host` follow the app's `proxy` setting. */

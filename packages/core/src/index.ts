@@ -23,7 +23,7 @@ export {
 } from './monitoring/audit.js';
 export { metricsRegistry, tollgateMetrics, type TollgateMetrics, type TollgateMetricsOptions } from './monitoring/metrics.js';
 export { parseAnomalyOptions, type AnomalyOptions, type ParsedAnomalyOptions } from './monitoring/anomalies.js';
-export { MemoryAnomalyStore, type AnomalyStore, type ClientWindow, type FailureWindow, type MemoryAnomalyStoreOptions } from './monitoring/anomaly-store.js';
+export { MemoryAnomalyStore, type AnomalyStore, type ClientCount, type ClientWindow, type FailureWindow, type MemoryAnomalyStoreOptions } from './monitoring/anomaly-store.js';
 export { clientKey } from './monitoring/client-address.js';
 export {
   attachPolicy, authenticatesPath, describeRoute, isPassThrough, joinPaths, markPassThrough, POLICY, publicPathsServed, readPolicy,

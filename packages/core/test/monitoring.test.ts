@@ -141,6 +141,28 @@ describe('MemoryAnomalyStore', () => {
     expect(store.addFailure('c', limits, 5003)).toEqual({ count: 1, blockedMs: 0 }); // a new window
     expect(store.blockedFor('other', 3)).toBe(0);
   });
+
+  it('answers blockedFor as a record per client would, for any failures, limits and times', () => {
+    const step = fc.record({
+      client: fc.constantFrom('a', 'b', 'c'), fail: fc.boolean(), at: fc.integer({ min: 0, max: 20_000 }),
+      max: fc.integer({ min: 0, max: 2 }), blockMs: fc.constantFrom(1, 500, 3000, 9000),
+    });
+    fc.assert(fc.property(fc.array(step, { maxLength: 80 }), (steps) => {
+      const store = new MemoryAnomalyStore();
+      const model = new Map<string, { windowEnd: number; count: number; blockedUntil: number }>();
+      for (const { client, fail, at, max, blockMs } of steps.sort((x, y) => x.at - y.at)) {
+        if (fail) {
+          let entry = model.get(client);
+          if (entry === undefined || at >= entry.windowEnd) model.set(client, entry = { windowEnd: at + 1000, count: 0, blockedUntil: entry?.blockedUntil ?? 0 });
+          entry.count += 1;
+          const blocks = entry.count > max;
+          if (blocks) entry.blockedUntil = at + blockMs;
+          expect(store.addFailure(client, { max, windowMs: 1000, blockMs }, at)).toEqual({ count: entry.count, blockedMs: blocks ? blockMs : 0 });
+        }
+        for (const other of ['a', 'b', 'c']) expect(store.blockedFor(other, at)).toBe(Math.max(0, (model.get(other)?.blockedUntil ?? 0) - at));
+      }
+    }));
+  });
 });
 
 describe('sinks and metrics', () => {
@@ -232,6 +254,9 @@ describe('sinks and metrics', () => {
     const kinds = [
       { event: { type: 'authenticated', scheme: 'Bearer' }, labels: 'decision="allow",reason="none",scheme="Bearer"' },
       { event: { type: 'authenticated', scheme: 'api-key' }, labels: 'decision="allow",reason="none",scheme="api-key"' },
+      // Two schemes outside the list, one of them spelled like the label they both get.
+      { event: { type: 'authenticated', scheme: 'other' }, labels: 'decision="allow",reason="none",scheme="other"' },
+      { event: { type: 'authenticated', scheme: 'Basic' }, labels: 'decision="allow",reason="none",scheme="other"' },
       { event: { type: 'rejected', status: 401, code: 'invalid_token', reason: 'expired', scheme: 'Bearer' }, labels: 'decision="deny",reason="invalid_token",scheme="Bearer"' },
       { event: { type: 'rejected', status: 401, code: 'invalid_token', reason: 'expired' }, labels: 'decision="deny",reason="invalid_token",scheme="none"' },
       { event: { type: 'rejected', status: 429, code: 'rate_limited', reason: 'rate_limited', scheme: 'Bearer' }, labels: 'decision="deny",reason="rate_limited",scheme="Bearer"' },
@@ -241,8 +266,8 @@ describe('sinks and metrics', () => {
       const metrics = tollgateMetrics();
       for (const i of sequence) metrics.sink({ time: new Date(0).toISOString(), method: 'GET', path: '/', scopes: [], cached: true, ...kinds[i]!.event } as AuditEvent);
       const text = await metrics.registry.metrics();
-      kinds.forEach(({ labels }, i) => {
-        const expected = sequence.filter((k) => k === i).length;
+      kinds.forEach(({ labels }) => {
+        const expected = sequence.filter((k) => kinds[k]!.labels === labels).length;
         const found = text.match(new RegExp(`^tollgate_decisions_total\\{${labels}\\} (\\d+)$`, 'm'))?.[1];
         expect(found).toBe(expected === 0 ? undefined : String(expected));
       });

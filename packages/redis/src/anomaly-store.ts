@@ -1,4 +1,4 @@
-import type { AnomalyStore, ClientWindow, FailureWindow } from '@tollgate/core';
+import type { AnomalyStore, ClientCount, ClientWindow, FailureWindow } from '@tollgate/core';
 import type { SendCommand } from './client.js';
 import { parseRedisStoreOptions, type RedisStoreOptions } from './options.js';
 
@@ -47,7 +47,7 @@ export class RedisAnomalyStore implements AnomalyStore {
     this.#prefix = parsed.prefix;
   }
 
-  async addClient(token: string, client: string, window: ClientWindow, now: number): Promise<{ previous: number; count: number }> {
+  async addClient(token: string, client: string, window: ClientWindow, now: number): Promise<ClientCount> {
     const index = Math.floor(now / window.windowMs);
     // The key outlives its window by a second, so a late request still finds it.
     const ttl = (index + 1) * window.windowMs - now + 1000;

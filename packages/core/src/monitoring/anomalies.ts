@@ -4,7 +4,7 @@ import { isTollgateError, TollgateError } from '../errors/errors.js';
 import { assertKnownOptions, setupError } from '../errors/setup-error.js';
 import type { TollgateRequest } from '../extract/request.js';
 import { isThenable, type MaybePromise } from '../promised.js';
-import { MemoryAnomalyStore, type AnomalyStore, type ClientWindow, type FailureWindow } from './anomaly-store.js';
+import { MemoryAnomalyStore, type AnomalyStore, type ClientCount, type ClientWindow, type FailureWindow } from './anomaly-store.js';
 import { auditBase, emitAudit, markMetricsSink, metricsHooks, type AnomalyEvent, type AuditEvent, type AuditSink } from './audit.js';
 import { clientKey } from './client-address.js';
 
@@ -217,7 +217,7 @@ export function createAnomalyWatch(options: ParsedAnomalyOptions, context: Anoma
   }
 
   /** Decides on the count of clients a token was seen from. */
-  function judge(req: TollgateRequest, auth: AuthContext, client: string, counted: { previous: number; count: number } | undefined): void {
+  function judge(req: TollgateRequest, auth: AuthContext, client: string, counted: ClientCount | undefined): void {
     if (counted === undefined || clientsPerToken === undefined || counted.count <= clientsPerToken.max) return;
     const { action } = clientsPerToken;
     // One signal per token and window: when this client's address made the count pass max.
@@ -231,7 +231,7 @@ export function createAnomalyWatch(options: ParsedAnomalyOptions, context: Anoma
     if (clientsPerToken === undefined) return;
     const client = clientKey(req.ip);
     if (client === undefined) return;
-    let counted: MaybePromise<{ previous: number; count: number } | undefined>;
+    let counted: MaybePromise<ClientCount | undefined>;
     try {
       counted = settled(req, store.addClient(auth.fingerprint, client, clientsPerToken, now()), true);
     } catch (cause) {

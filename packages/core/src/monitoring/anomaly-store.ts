@@ -15,6 +15,9 @@ export interface FailureWindow extends ClientWindow {
   readonly blockMs: number;
 }
 
+/** What `addClient` answers: the distinct clients of a token before and after the call. */
+export type ClientCount = Readonly<{ previous: number; count: number }>;
+
 /**
  * Where `authenticate({ anomalies })` keeps its counts. One instance may serve several
  * authenticators; a shared implementation (`RedisAnomalyStore`) gives a fleet one picture.
@@ -27,7 +30,7 @@ export interface AnomalyStore {
    * (exact at least up to `max + 1`; estimated above, for HyperLogLog stores). The watch raises
    * `many-clients` on the call whose count passes `max`.
    */
-  addClient(token: string, client: string, window: ClientWindow, now: number): MaybePromise<{ previous: number; count: number }>;
+  addClient(token: string, client: string, window: ClientWindow, now: number): MaybePromise<ClientCount>;
   /**
    * Counts one failed authentication from `client`; past `max` in one window the client is
    * blocked for `blockMs`. Resolves to the failures counted and `blockedMs`: the block this
@@ -51,15 +54,21 @@ export interface MemoryAnomalyStoreOptions {
 interface Clients { readonly window: number; readonly first: string; more: Set<string> | undefined }
 interface Failures { windowEnd: number; count: number; blockedUntil: number }
 
+// The answers nearly every request gets, shared (frozen) rather than made per call.
+const FIRST: ClientCount = Object.freeze({ previous: 0, count: 1 });
+const AGAIN: ClientCount = Object.freeze({ previous: 1, count: 1 });
+
 /**
  * The in-process {@link AnomalyStore}: at most `max` tokens (each with at most
- * `clientsPerToken.max + 1` addresses) and `max` failing addresses, least recently seen dropped
- * first, so rotating addresses or tokens cannot grow it. For one process only; several
+ * `clientsPerToken.max + 1` addresses) and `max` failing addresses, least recently seen (for an
+ * address: least recently failed) dropped first, so rotating addresses or tokens cannot grow it. For one process only; several
  * instances need a shared store to see one count.
  */
 export class MemoryAnomalyStore implements AnomalyStore {
   readonly #clients: LRUCache<string, Clients>;
   readonly #failures: LRUCache<string, Failures>;
+  /** When the last block set ends: until then some client may be blocked, and `blockedFor` looks. */
+  #blocksEnd = 0;
 
   constructor(options: MemoryAnomalyStoreOptions = {}) {
     const { max } = storeBounds(options, 'MemoryAnomalyStore', 10_000);
@@ -67,15 +76,16 @@ export class MemoryAnomalyStore implements AnomalyStore {
     this.#failures = new LRUCache({ max });
   }
 
-  addClient(token: string, client: string, limits: ClientWindow, now: number): { previous: number; count: number } {
+  addClient(token: string, client: string, limits: ClientWindow, now: number): ClientCount {
     const window = Math.floor(now / limits.windowMs);
     const entry = this.#clients.get(token);
     if (entry === undefined || entry.window !== window) {
       this.#clients.set(token, { window, first: client, more: undefined });
-      return { previous: 0, count: 1 };
+      return FIRST;
     }
     if (client === entry.first) {
-      const count = entry.more === undefined ? 1 : entry.more.size;
+      if (entry.more === undefined) return AGAIN;
+      const count = entry.more.size;
       return { previous: count, count };
     }
     const seen = entry.more ??= new Set([entry.first]);
@@ -97,11 +107,14 @@ export class MemoryAnomalyStore implements AnomalyStore {
     entry.count += 1;
     if (entry.count <= limits.max) return { count: entry.count, blockedMs: 0 };
     entry.blockedUntil = now + limits.blockMs;
+    this.#blocksEnd = Math.max(this.#blocksEnd, entry.blockedUntil);
     return { count: entry.count, blockedMs: limits.blockMs };
   }
 
+  /** Asked on every request: no lookup at all while nobody is blocked, and never a change of recency. */
   blockedFor(client: string, now: number): number {
-    const entry = this.#failures.get(client);
+    if (now >= this.#blocksEnd) return 0;
+    const entry = this.#failures.peek(client);
     return entry === undefined ? 0 : Math.max(0, entry.blockedUntil - now);
   }
 

@@ -91,7 +91,9 @@ export function tollgateMetrics(options: TollgateMetricsOptions = {}): TollgateM
   const miss = duration.recorder('miss');
 
   function accepted(scheme: unknown, cached: boolean, seconds: number | undefined): void {
-    decision('allow', 'none', label(SCHEMES, scheme)).count++;
+    // A label value is always one of SCHEMES or `other`, so a scheme equal to the last one's is its own label.
+    const tally = last !== undefined && last.labels.scheme === scheme && last.labels.decision === 'allow' ? last : decision('allow', 'none', label(SCHEMES, scheme));
+    tally.count++;
     if (seconds !== undefined) (cached ? hit : miss)(seconds);
   }
 

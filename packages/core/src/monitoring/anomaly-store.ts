@@ -60,9 +60,9 @@ const AGAIN: ClientCount = Object.freeze({ previous: 1, count: 1 });
 
 /**
  * The in-process {@link AnomalyStore}: at most `max` tokens (each with at most
- * `clientsPerToken.max + 1` addresses) and `max` failing addresses, least recently seen (for an
- * address: least recently failed) dropped first, so rotating addresses or tokens cannot grow it. For one process only; several
- * instances need a shared store to see one count.
+ * `clientsPerToken.max + 1` addresses) and `max` failing addresses, the token least recently
+ * seen and the address least recently failed dropped first, so rotating addresses or tokens
+ * cannot grow it. For one process only; several instances need a shared store to see one count.
  */
 export class MemoryAnomalyStore implements AnomalyStore {
   readonly #clients: LRUCache<string, Clients>;

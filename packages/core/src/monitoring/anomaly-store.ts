@@ -67,7 +67,7 @@ const AGAIN: ClientCount = Object.freeze({ previous: 1, count: 1 });
 export class MemoryAnomalyStore implements AnomalyStore {
   readonly #clients: LRUCache<string, Clients>;
   readonly #failures: LRUCache<string, Failures>;
-  /** When the last block set ends: until then some client may be blocked, and `blockedFor` looks. */
+  /** The latest end of any block set so far: until then some client may be blocked, and `blockedFor` looks. */
   #blocksEnd = 0;
 
   constructor(options: MemoryAnomalyStoreOptions = {}) {

@@ -77,23 +77,26 @@ export function tollgateMetrics(options: TollgateMetricsOptions = {}): TollgateM
   const storeErrors = new Counter({ name: 'tollgate_store_errors_total', help: 'Failures of the shared stores, by store', labelNames: ['store'] as const, registers });
   const anomalies = new Counter({ name: 'tollgate_anomalies_total', help: 'Anomaly signals raised, by kind', labelNames: ['kind'] as const, registers });
 
-  // The last label set asked for: nearly every request is an allow with the scheme of the one before.
-  let last: Tally | undefined;
   /** The tally of one label set (a bounded number of them: every label comes from a fixed list). */
   const decision = (outcome: 'allow' | 'deny', reason: string, scheme: string): Tally => {
-    if (last !== undefined && last.labels.decision === outcome && last.labels.reason === reason && last.labels.scheme === scheme) return last;
     const key = `${outcome} ${reason} ${scheme}`;
     let tally = tallies.get(key);
     if (tally === undefined) tallies.set(key, tally = { labels: { decision: outcome, reason, scheme }, count: 0, reported: 0 });
-    return (last = tally);
+    return tally;
   };
   const hit = duration.recorder('hit');
   const miss = duration.recorder('miss');
 
+  // The allow tally of the last scheme seen: nearly every request is an allow with the scheme of the one before.
+  let allowScheme: unknown;
+  let allowTally: Tally | undefined;
+
   function accepted(scheme: unknown, cached: boolean, seconds: number | undefined): void {
-    // A label value is always one of SCHEMES or `other`, so a scheme equal to the last one's is its own label.
-    const tally = last !== undefined && last.labels.scheme === scheme && last.labels.decision === 'allow' ? last : decision('allow', 'none', label(SCHEMES, scheme));
-    tally.count++;
+    if (allowTally === undefined || scheme !== allowScheme) {
+      allowTally = decision('allow', 'none', label(SCHEMES, scheme));
+      allowScheme = scheme;
+    }
+    allowTally.count++;
     if (seconds !== undefined) (cached ? hit : miss)(seconds);
   }
 
